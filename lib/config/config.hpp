@@ -1,0 +1,94 @@
+// Plain configuration structs with their defaults. The YAML loader
+// (config_loader.hpp) fills them; conf/shardflow.yaml documents every key.
+// Units live in the names.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sf {
+
+enum class OnTableFull : std::uint8_t { Drop, Evict };
+// What RX does when a worker's ring is full: drop and count (live traffic), or
+// wait for room (capture files: the reader, not the wire, sets the pace).
+enum class OnRingFull : std::uint8_t { Auto, Drop, Wait };
+
+struct EalConfig {
+  bool no_huge = true;             // eal.no_huge: pass --no-huge (no hugepages needed)
+  bool no_pci = true;              // eal.no_pci: pass --no-pci (no NIC probing)
+  std::uint32_t memory_mb = 1024;  // eal.memory_mb: -m, EAL memory (1..1048576)
+  std::string file_prefix;         // eal.file_prefix: empty = "shardflow-<pid>" (unique per process)
+  std::string lcores;              // eal.lcores: --lcores map; empty = one lcore per role spread over our CPUs
+  std::vector<std::string> extra_args;  // eal.extra_args: appended verbatim
+};
+
+struct LcoreConfig {
+  std::uint32_t rx = 1;       // lcores.rx: RX lcores (1..64; capture files use 1)
+  std::uint32_t workers = 2;  // lcores.workers: worker lcores, one flow-table shard each (1..128)
+  // lcores.idle_yield: yield the CPU after an empty poll streak, for lcores that
+  // share CPUs (development machines); off for dedicated cores.
+  bool idle_yield = true;
+};
+
+struct RingConfig {
+  std::uint32_t rx_to_worker_size = 4096;  // rings.rx_to_worker_size: entries, power of 2 (64..1048576)
+  std::uint32_t export_size = 4096;        // rings.export_size: entries, power of 2 (64..1048576)
+  OnRingFull on_full = OnRingFull::Auto;   // rings.on_full: auto|drop|wait
+};
+
+struct MempoolConfig {
+  std::uint32_t mbufs = 16383;       // mempool.mbufs: packet buffers (1024..16777215)
+  std::uint32_t cache = 256;         // mempool.cache: per-lcore cache (0..512)
+  std::uint32_t data_room = 2048;    // mempool.data_room: bytes per segment (256..65535)
+  std::uint32_t flow_events = 8191;  // mempool.flow_events: finished-flow events in flight (1024..16777215)
+};
+
+struct FlowTableConfig {
+  std::uint32_t capacity_per_worker = 262144;  // flow_table.capacity_per_worker: flows (1024..1<<28)
+  OnTableFull on_full = OnTableFull::Evict;    // flow_table.on_full: drop|evict
+  bool vlan_in_key = true;                     // flow_table.vlan_in_key
+  std::uint32_t hash_seed = 0;                 // flow_table.hash_seed: 0 = random per run
+};
+
+struct FragmentConfig {
+  std::uint32_t table_size = 8192;    // fragments.table_size: tracked datagrams per RX lcore (64..1<<24)
+  // fragments.timeout_ms: forget a datagram's first fragment after this long (1..86400000)
+  std::uint32_t timeout_ms = 30000;
+};
+
+struct TimeoutConfig {
+  // Idle/closed timeouts: 1..86400000 ms (one day).
+  std::uint32_t tcp_idle_ms = 300000;    // timeouts.tcp_idle_ms
+  std::uint32_t udp_idle_ms = 60000;     // timeouts.udp_idle_ms
+  std::uint32_t icmp_idle_ms = 60000;    // timeouts.icmp_idle_ms
+  std::uint32_t other_idle_ms = 60000;   // timeouts.other_idle_ms
+  std::uint32_t tcp_closed_ms = 5000;    // timeouts.tcp_closed_ms: linger after FIN both ways or RST
+  std::uint32_t active_ms = 1800000;     // timeouts.active_ms: interim record period; 0 = off (0..86400000)
+  std::uint32_t tick_ms = 100;           // timeouts.tick_ms: expiry granularity (1..60000)
+};
+
+struct JsonExportConfig {
+  bool enabled = false;  // export.json.path set (or --json)
+  std::string path;      // export.json.path: file, or "-" for stdout
+};
+
+struct ExportConfig {
+  JsonExportConfig json;
+};
+
+struct Config {
+  EalConfig eal;
+  LcoreConfig lcores;
+  RingConfig rings;
+  std::uint32_t burst_size = 32;  // burst_size: packets per burst (1..512)
+  MempoolConfig mempool;
+  FlowTableConfig flow_table;
+  FragmentConfig fragments;
+  TimeoutConfig timeouts;
+  ExportConfig exports;      // YAML key: export
+  std::string read_path;     // input.read: capture file (pcap/pcapng)
+  std::string stats_path;    // stats.path: JSON conservation report at exit ("-" = stdout)
+};
+
+}  // namespace sf

@@ -1,0 +1,53 @@
+// Packets from a capture file (pcap or pcapng, via libpcap) into mbufs, so the
+// rest of the pipeline is the one a NIC feeds. The capture's own timestamps are
+// the clock; frames larger than one mbuf become segment chains.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/result.hpp"
+#include "packet/link_type.hpp"
+
+struct rte_mbuf;
+struct rte_mempool;
+struct pcap;
+struct pcap_pkthdr;
+
+namespace sf {
+
+class CaptureSource {
+ public:
+  static Result<std::unique_ptr<CaptureSource>> open(const std::string& path);
+  ~CaptureSource();
+  CaptureSource(const CaptureSource&) = delete;
+  CaptureSource& operator=(const CaptureSource&) = delete;
+
+  LinkType link_type() const noexcept { return link_; }
+
+  // Reads up to n packets into mbufs from pool, with PacketMeta ts_ns and
+  // wire_len set. Returns fewer than n when the pool is short (retry later) or
+  // at end of file (then eof() is true).
+  std::uint16_t read_burst(rte_mempool* pool, rte_mbuf** out, std::uint16_t n) noexcept;
+
+  bool eof() const noexcept { return eof_; }
+  // Set when reading stopped on an error (e.g. a truncated file) rather than at a clean end.
+  const std::string& error() const noexcept { return error_; }
+  std::uint64_t mbuf_shortages() const noexcept { return mbuf_shortages_; }
+
+ private:
+  CaptureSource(pcap* p, LinkType lt) : pcap_(p), link_(lt) {}
+  rte_mbuf* to_mbuf(rte_mempool* pool) noexcept;
+
+  pcap* pcap_;
+  LinkType link_;
+  bool eof_ = false;
+  bool pending_ = false;  // hdr_/data_ hold a packet not yet turned into an mbuf
+  const pcap_pkthdr* hdr_ = nullptr;
+  const unsigned char* data_ = nullptr;
+  std::string error_;
+  std::uint64_t mbuf_shortages_ = 0;
+};
+
+}  // namespace sf

@@ -1,0 +1,242 @@
+#include "engine/engine.hpp"
+
+#include <pthread.h>
+
+#include <chrono>
+#include <random>
+#include <thread>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_launch.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "dpdk/mbuf_meta.hpp"
+#include "engine/capture_source.hpp"
+#include "engine/rx_loop.hpp"
+#include "engine/rx_stage.hpp"
+#include "engine/worker.hpp"
+#include "export/json_exporter.hpp"
+
+namespace sf {
+
+struct Engine::Impl {
+  Config config;
+  std::uint32_t hash_seed = 0;
+  rte_mempool* pool = nullptr;
+  std::unique_ptr<EngineControl> control;
+  std::vector<rte_ring*> rings;  // [rx * n_workers + w]
+  std::vector<RxCounters> rx_counters;
+  std::vector<WorkerCounters> worker_counters;
+  std::vector<std::unique_ptr<ExportChannel>> channels;
+  std::vector<std::unique_ptr<FlowTracker>> trackers;
+  std::vector<Worker> workers;
+  std::unique_ptr<CaptureSource> source;
+  std::unique_ptr<RxStage> rx_stage;
+  RxLoop rx_loop;
+  std::unique_ptr<JsonExporter> exporter;
+  std::vector<ExportChannel*> channel_ptrs;
+  double wall_seconds = 0;
+
+  ~Impl() {
+    trackers.clear();  // before the EAL memory they live in goes away
+    channels.clear();
+    for (rte_ring* r : rings) rte_ring_free(r);
+    if (pool != nullptr) rte_mempool_free(pool);
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
+  auto impl = std::make_unique<Impl>();
+  Impl& e = *impl;
+  e.config = config;
+  const Config& c = e.config;
+  const std::uint32_t n_rx = c.lcores.rx;
+  const std::uint32_t n_workers = c.lcores.workers;
+  const int socket = static_cast<int>(rte_socket_id());
+
+  if (c.read_path.empty()) {
+    return make_error("no input: give a capture file with -r FILE (or input.read in the YAML)");
+  }
+  if (n_rx != 1) {
+    return make_error("lcores.rx: a capture file is read by exactly one RX lcore (got " + std::to_string(n_rx) + ")");
+  }
+  if (rte_lcore_count() < 1 + n_rx + n_workers) {
+    return make_error("EAL has " + std::to_string(rte_lcore_count()) + " lcores; " + std::to_string(1 + n_rx + n_workers) +
+                      " are needed (1 main + " + std::to_string(n_rx) + " rx + " + std::to_string(n_workers) +
+                      " workers): fix eal.lcores or the --lcores EAL argument");
+  }
+  e.hash_seed = c.flow_table.hash_seed != 0 ? c.flow_table.hash_seed : std::random_device{}();
+
+  auto src = CaptureSource::open(c.read_path);
+  if (!src) return make_error(src.error());
+  e.source = std::move(src.value());
+
+  e.pool = rte_pktmbuf_pool_create("sf_mbufs", c.mempool.mbufs, c.mempool.cache, kMbufPrivSize,
+                                   static_cast<std::uint16_t>(c.mempool.data_room + RTE_PKTMBUF_HEADROOM), socket);
+  if (e.pool == nullptr) {
+    return make_error(std::string("mbuf pool (") + std::to_string(c.mempool.mbufs) + " mbufs): " +
+                      rte_strerror(rte_errno) + " (raise eal.memory_mb or lower mempool.mbufs)");
+  }
+  e.control = std::make_unique<EngineControl>(n_rx);
+  e.rx_counters = std::vector<RxCounters>(n_rx);
+  e.worker_counters = std::vector<WorkerCounters>(n_workers);
+
+  for (std::uint32_t r = 0; r < n_rx; ++r) {
+    for (std::uint32_t w = 0; w < n_workers; ++w) {
+      const std::string name = "sf_rx" + std::to_string(r) + "_w" + std::to_string(w);
+      rte_ring* ring = rte_ring_create(name.c_str(), c.rings.rx_to_worker_size, socket,
+                                       RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+      if (ring == nullptr) return make_error("ring " + name + ": " + rte_strerror(rte_errno));
+      e.rings.push_back(ring);
+    }
+  }
+
+  // Capture files set their own pace: wait for room rather than drop.
+  const bool from_file = true;
+  const bool wait_rings = c.rings.on_full == OnRingFull::Wait || (c.rings.on_full == OnRingFull::Auto && from_file);
+  const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
+  e.workers.resize(n_workers);
+  for (std::uint32_t w = 0; w < n_workers; ++w) {
+    auto ch = ExportChannel::create("sf_export_w" + std::to_string(w), c.rings.export_size, socket, wait_rings);
+    if (!ch) return make_error(ch.error());
+    e.channels.emplace_back(ch.value());
+    auto table = FlowTable::create("sf_flows_w" + std::to_string(w), c.flow_table.capacity_per_worker, e.hash_seed, socket);
+    if (!table) return make_error(table.error());
+    e.trackers.push_back(std::make_unique<FlowTracker>(std::unique_ptr<FlowTable>(table.value()), timeouts,
+                                                       c.flow_table.on_full, static_cast<std::uint16_t>(w),
+                                                       *e.channels.back(), e.worker_counters[w]));
+    Worker& wk = e.workers[w];
+    wk.id = static_cast<std::uint16_t>(w);
+    for (std::uint32_t r = 0; r < n_rx; ++r) wk.rx_rings.push_back(e.rings[r * n_workers + w]);
+    wk.tracker = e.trackers.back().get();
+    wk.channel = e.channels.back().get();
+    wk.control = e.control.get();
+    wk.burst_size = c.burst_size;
+    wk.idle_yield = c.lcores.idle_yield;
+    wk.counters = &e.worker_counters[w];
+    e.channel_ptrs.push_back(wk.channel);
+  }
+
+  RxOptions ro;
+  ro.rx_index = 0;
+  ro.n_rx = 1;
+  ro.link = e.source->link_type();
+  ro.hash_seed = e.hash_seed;
+  ro.vlan_in_key = c.flow_table.vlan_in_key;
+  ro.wait_when_full = wait_rings;
+  ro.idle_yield = c.lcores.idle_yield;
+  ro.burst_size = c.burst_size;
+  ro.fragment_table_size = c.fragments.table_size;
+  ro.fragment_timeout_ns = static_cast<std::uint64_t>(c.fragments.timeout_ms) * 1000000ULL;
+  std::vector<rte_ring*> rx_rings(e.rings.begin(), e.rings.begin() + n_workers);
+  e.rx_stage = std::make_unique<RxStage>(ro, rx_rings, e.rx_counters[0], e.control->rx[0]);
+  e.rx_loop = RxLoop{e.source.get(), e.rx_stage.get(), e.pool,      e.control.get(), &e.control->rx[0],
+                     &e.rx_counters[0], c.burst_size, c.lcores.idle_yield};
+
+  if (c.exports.json.enabled) {
+    auto ex = JsonExporter::open(c.exports.json.path);
+    if (!ex) return make_error(ex.error());
+    e.exporter.reset(ex.value());
+  } else {
+    e.exporter.reset(JsonExporter::discard());
+  }
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+namespace {
+
+struct ExporterArgs {
+  JsonExporter* exporter;
+  const std::vector<ExportChannel*>* channels;
+};
+
+void* exporter_thread(void* arg) {
+  auto* a = static_cast<ExporterArgs*>(arg);
+  a->exporter->run(*a->channels);
+  return nullptr;
+}
+
+}  // namespace
+
+Status Engine::run(const std::function<bool()>& stop_requested) {
+  Impl& e = *impl_;
+  const auto t0 = std::chrono::steady_clock::now();
+
+  // The exporter is a control thread: not pinned to a datapath core.
+  ExporterArgs args{e.exporter.get(), &e.channel_ptrs};
+  pthread_t exporter_tid;
+  if (rte_ctrl_thread_create(&exporter_tid, "sf-export-json", nullptr, exporter_thread, &args) != 0) {
+    return make_error("cannot start the exporter thread");
+  }
+
+  // Worker lcores in id order: RX first, then workers.
+  std::vector<unsigned> lcores;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
+  std::size_t next = 0;
+  for (std::size_t w = 0; w < e.workers.size(); ++w) {
+    rte_eal_remote_launch(Worker::main, &e.workers[w], lcores[1 + next++]);
+  }
+  rte_eal_remote_launch(RxLoop::main, &e.rx_loop, lcores[0]);
+
+  // The main lcore watches for a stop request until the workers are done.
+  bool stopping = false;
+  for (;;) {
+    if (e.control->workers_finished.load(std::memory_order_acquire) == e.workers.size() &&
+        e.control->all_rx_done()) {
+      break;
+    }
+    if (!stopping && stop_requested()) {
+      stopping = true;
+      e.control->stop.store(true, std::memory_order_release);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  rte_eal_mp_wait_lcore();
+  pthread_join(exporter_tid, nullptr);
+  e.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (e.exporter->failed()) return make_error("the JSON exporter could not write every record (see the log)");
+  return Ok{};
+}
+
+EngineReport Engine::report() const {
+  const Impl& e = *impl_;
+  EngineReport r;
+  for (const RxCounters& c : e.rx_counters) {
+    r.packets_in += c.packets_in.get();
+    r.bytes_in += c.bytes_in.get();
+    r.non_ip += c.non_ip.get();
+    for (unsigned i = 0; i < kMalformedReasonCount; ++i) r.malformed[i] += c.malformed[i].get();
+    r.fragments_unattributed += c.fragments_unattributed.get();
+    r.fragments_attributed += c.fragments_attributed.get();
+    r.ring_full += c.ring_full.get();
+    r.capture_errors += c.capture_errors.get();
+  }
+  for (const WorkerCounters& c : e.worker_counters) {
+    r.flows_packets += c.packets_exported.get();
+    r.table_full += c.table_full.get();
+    r.table_full_events += c.table_full_events.get();
+    r.export_dropped_packets += c.export_dropped_packets.get();
+    r.export_dropped_records += c.export_dropped_records.get();
+    r.flows_created += c.flows_created.get();
+    for (unsigned i = 0; i < kEndReasonCount; ++i) r.records[i] += c.records[i].get();
+    r.packets_per_worker.push_back(c.packets.get());
+  }
+  const ExporterCounters& x = e.exporter->counters();
+  r.records_written = x.records_written.get();
+  r.records_write_failed = x.records_failed.get();
+  r.packets_write_failed = x.packets_failed.get();
+  r.capture_error = e.source ? e.source->error() : std::string();
+  r.workers = static_cast<std::uint32_t>(e.workers.size());
+  r.wall_seconds = e.wall_seconds;
+  r.stopped_by_signal = e.control->stop.load();
+  return r;
+}
+
+}  // namespace sf

@@ -1,0 +1,64 @@
+// The Engine owns everything a run needs (mempool, rings, shards, exporters,
+// the input) and runs the lcores: RX → rings → workers → export channels →
+// exporter thread. Created after EAL init; libraries never exit the process.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "config/config.hpp"
+#include "metrics/lcore_counters.hpp"
+
+namespace sf {
+
+// Totals after a run: the conservation figures and what produced them.
+struct EngineReport {
+  std::uint64_t packets_in = 0;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t flows_packets = 0;  // packets inside records handed to exporters
+  std::uint64_t non_ip = 0;
+  std::uint64_t malformed[kMalformedReasonCount] = {};
+  std::uint64_t fragments_unattributed = 0;
+  std::uint64_t fragments_attributed = 0;
+  std::uint64_t ring_full = 0;
+  std::uint64_t table_full = 0;
+  std::uint64_t table_full_events = 0;
+  std::uint64_t export_dropped_packets = 0;
+  std::uint64_t export_dropped_records = 0;
+  std::uint64_t flows_created = 0;
+  std::uint64_t records[kEndReasonCount] = {};
+  std::uint64_t records_written = 0;
+  std::uint64_t records_write_failed = 0;
+  std::uint64_t packets_write_failed = 0;
+  std::uint64_t capture_errors = 0;
+  std::string capture_error;
+  std::uint32_t workers = 0;
+  std::vector<std::uint64_t> packets_per_worker;
+  double wall_seconds = 0;
+  bool stopped_by_signal = false;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> create(const Config& config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs until end of input, or until stop_requested() returns true (polled by
+  // the main lcore); then drains every ring and ends every flow.
+  Status run(const std::function<bool()>& stop_requested);
+
+  EngineReport report() const;
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sf

@@ -1,0 +1,105 @@
+#include "engine/report.hpp"
+
+#include <cstdio>
+
+namespace sf {
+
+namespace {
+
+std::string num(std::uint64_t v) { return std::to_string(v); }
+
+std::string json_escape(const std::string& s) {
+  std::string out;
+  for (char ch : s) {
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (static_cast<unsigned char>(ch) < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(ch)));
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out;
+}
+
+std::uint64_t malformed_total(const EngineReport& r) {
+  std::uint64_t t = 0;
+  for (std::uint64_t v : r.malformed) t += v;
+  return t;
+}
+
+}  // namespace
+
+std::string stats_json(const EngineReport& r) {
+  std::string s = "{\n  \"packets_in\": " + num(r.packets_in) + ",\n  \"bytes_in\": " + num(r.bytes_in) +
+                  ",\n  \"dispositions\": {\n    \"flows\": " + num(r.flows_packets) +
+                  ",\n    \"non_ip\": " + num(r.non_ip) + ",\n    \"malformed\": {";
+  for (unsigned i = 0; i < kMalformedReasonCount; ++i) {
+    s += (i ? ", \"" : "\"") + std::string(malformed_reason_name(static_cast<MalformedReason>(i))) + "\": " +
+         num(r.malformed[i]);
+  }
+  s += "},\n    \"fragments_unattributed\": " + num(r.fragments_unattributed) +
+       ",\n    \"ring_full\": " + num(r.ring_full) + ",\n    \"table_full\": " + num(r.table_full) +
+       ",\n    \"export_dropped\": " + num(r.export_dropped_packets) + "\n  },\n  \"records\": {";
+  std::uint64_t records_total = 0;
+  for (unsigned i = 0; i < kEndReasonCount; ++i) {
+    s += (i ? ", \"" : "\"") + std::string(end_reason_name(static_cast<EndReason>(i))) + "\": " + num(r.records[i]);
+    records_total += r.records[i];
+  }
+  s += "},\n  \"records_total\": " + num(records_total) + ",\n  \"flows_created\": " + num(r.flows_created) +
+       ",\n  \"fragments_attributed\": " + num(r.fragments_attributed) +
+       ",\n  \"table_full_events\": " + num(r.table_full_events) +
+       ",\n  \"export\": {\"json\": {\"records_written\": " + num(r.records_written) +
+       ", \"records_failed\": " + num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) +
+       "}, \"records_dropped\": " + num(r.export_dropped_records) + "}" +
+       ",\n  \"capture_error\": " + (r.capture_error.empty() ? "null" : "\"" + json_escape(r.capture_error) + "\"") +
+       ",\n  \"stopped_by_signal\": " + (r.stopped_by_signal ? "true" : "false") +
+       ",\n  \"workers\": [";
+  for (std::size_t w = 0; w < r.packets_per_worker.size(); ++w) {
+    s += (w ? ", " : "") + std::string("{\"worker\": ") + num(w) + ", \"packets\": " + num(r.packets_per_worker[w]) + "}";
+  }
+  char wall[32];
+  std::snprintf(wall, sizeof wall, "%.3f", r.wall_seconds);
+  s += "],\n  \"wall_seconds\": " + std::string(wall) + "\n}\n";
+  return s;
+}
+
+std::string summary_text(const EngineReport& r) {
+  std::uint64_t records_total = 0;
+  for (std::uint64_t v : r.records) records_total += v;
+  const double mpps = r.wall_seconds > 0 ? static_cast<double>(r.packets_in) / r.wall_seconds / 1e6 : 0.0;
+  char head[256];
+  std::snprintf(head, sizeof head, "shardflow: %llu packets in %.3f s (%.2f Mpps) with %u workers%s\n",
+                static_cast<unsigned long long>(r.packets_in), r.wall_seconds, mpps, r.workers,
+                r.stopped_by_signal ? " (stopped by signal)" : "");
+  std::string s = head;
+  s += "  into flows         " + num(r.flows_packets) + " packets, " + num(records_total) + " records (";
+  bool first = true;
+  for (unsigned i = 0; i < kEndReasonCount; ++i) {
+    if (r.records[i] == 0) continue;
+    s += (first ? "" : ", ") + std::string(end_reason_name(static_cast<EndReason>(i))) + " " + num(r.records[i]);
+    first = false;
+  }
+  s += ")\n  non-IP             " + num(r.non_ip) + "\n  malformed          " + num(malformed_total(r));
+  first = true;
+  for (unsigned i = 0; i < kMalformedReasonCount; ++i) {
+    if (r.malformed[i] == 0) continue;
+    s += (first ? " (" : ", ") + std::string(malformed_reason_name(static_cast<MalformedReason>(i))) + " " +
+         num(r.malformed[i]);
+    first = false;
+  }
+  if (!first) s += ")";
+  s += "\n  fragments unattrib " + num(r.fragments_unattributed) + "\n  ring full          " + num(r.ring_full) +
+       "\n  table full         " + num(r.table_full) + "\n  export dropped     " + num(r.export_dropped_packets) + "\n";
+  const std::uint64_t accounted = r.flows_packets + r.non_ip + malformed_total(r) + r.fragments_unattributed +
+                                  r.ring_full + r.table_full + r.export_dropped_packets;
+  s += accounted == r.packets_in ? "  every packet accounted for\n"
+                                 : "  WARNING: " + num(r.packets_in - accounted) + " packets unaccounted for\n";
+  if (!r.capture_error.empty()) s += "  capture read stopped early: " + r.capture_error + "\n";
+  return s;
+}
+
+}  // namespace sf

@@ -1,0 +1,127 @@
+#include "engine/rx_stage.hpp"
+
+#include <span>
+
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+
+#include "common/compiler.hpp"
+#include "common/tsan.hpp"
+#include "dpdk/mbuf_meta.hpp"
+#include "flow/flow_key.hpp"
+#include "packet/packet_parser.hpp"
+
+namespace sf {
+
+RxStage::RxStage(const RxOptions& opt, std::vector<rte_ring*> worker_rings, RxCounters& counters,
+                 RxProgress& progress)
+    : opt_(opt),
+      rings_(std::move(worker_rings)),
+      counters_(counters),
+      progress_(progress),
+      fragments_(opt.fragment_table_size, opt.fragment_timeout_ns),
+      idle_(opt.idle_yield),
+      per_worker_(rings_.size(), std::vector<rte_mbuf*>(opt.burst_size)),
+      per_worker_n_(rings_.size(), 0),
+      rejected_(opt.burst_size) {}
+
+bool RxStage::classify(rte_mbuf* m) noexcept {
+  PacketMeta* meta = packet_meta(m);
+  ++seq_;
+  meta->packet_id = (seq_ - 1) * opt_.n_rx + opt_.rx_index + 1;
+  if (meta->ts_ns > clock_ns_) clock_ns_ = meta->ts_ns;
+
+  ParsedPacket p;
+  const auto frame = std::span<const std::byte>(rte_pktmbuf_mtod(m, const std::byte*), m->data_len);
+  const ParseResult res = parse_packet(frame, meta->wire_len, opt_.link, p);
+  if (SF_UNLIKELY(res.status != ParseStatus::Ok)) {
+    if (res.status == ParseStatus::NonIp) {
+      counters_.non_ip.inc();
+    } else {
+      counters_.malformed[static_cast<unsigned>(res.reason)].inc();
+    }
+    return false;
+  }
+
+  NormalizedKey nk;
+  std::uint32_t hash;
+  bool has_l4 = true;
+  if (SF_UNLIKELY(p.is_fragment)) {
+    if (p.first_fragment) {
+      nk = normalize_flow_key(p, opt_.vlan_in_key);
+      hash = flow_hash(nk.key, opt_.hash_seed);
+      fragments_.remember(p, nk, hash, meta->ts_ns);
+    } else {
+      const FragmentTable::Hit hit = fragments_.lookup(p, meta->ts_ns);
+      if (hit.key == nullptr) {
+        counters_.fragments_unattributed.inc();
+        return false;
+      }
+      counters_.fragments_attributed.inc();
+      nk = *hit.key;
+      hash = hit.hash;
+      has_l4 = false;
+    }
+  } else {
+    nk = normalize_flow_key(p, opt_.vlan_in_key);
+    hash = flow_hash(nk.key, opt_.hash_seed);
+  }
+
+  meta->key = nk.key;
+  meta->dir = nk.dir;
+  meta->hash = hash;
+  meta->has_l4 = has_l4;
+  meta->tcp_flags = has_l4 ? p.tcp_flags : 0;
+  meta->tcp_seq = p.tcp_seq;
+  meta->ip_bytes = p.ip_bytes;
+  meta->payload_offset = p.payload_offset;
+  meta->payload_len = p.payload_len;
+  const std::uint32_t w = worker_for_hash(hash, static_cast<std::uint32_t>(rings_.size()));
+  per_worker_[w][per_worker_n_[w]++] = m;
+  return true;
+}
+
+void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
+  std::uint32_t n_rejected = 0;
+  std::uint64_t bytes = 0;
+  for (std::uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    bytes += packet_meta(pkts[i])->wire_len;
+    if (!classify(pkts[i])) rejected_[n_rejected++] = pkts[i];
+  }
+  counters_.packets_in.add(n);
+  counters_.bytes_in.add(bytes);
+  if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
+  dispatch();
+  // After the enqueue: a worker that reads this clock and then finds its ring
+  // empty has processed every packet up to it.
+  progress_.clock_ns.store(clock_ns_, std::memory_order_release);
+}
+
+void RxStage::dispatch() noexcept {
+  for (std::size_t w = 0; w < rings_.size(); ++w) {
+    const std::uint32_t count = per_worker_n_[w];
+    if (count == 0) continue;
+    per_worker_n_[w] = 0;
+    rte_mbuf** batch = per_worker_[w].data();
+    sf_tsan_release(rings_[w]);
+    std::uint32_t sent = rte_ring_sp_enqueue_burst(rings_[w], reinterpret_cast<void* const*>(batch), count, nullptr);
+    if (SF_UNLIKELY(sent < count)) {
+      if (opt_.wait_when_full) {
+        counters_.ring_full_waits.inc();
+        while (sent < count) {
+          idle_.idle();
+          sent += rte_ring_sp_enqueue_burst(rings_[w], reinterpret_cast<void* const*>(batch + sent), count - sent,
+                                            nullptr);
+        }
+        idle_.busy();
+      } else {
+        counters_.ring_full.add(count - sent);
+        rte_pktmbuf_free_bulk(batch + sent, count - sent);
+      }
+    }
+  }
+}
+
+}  // namespace sf

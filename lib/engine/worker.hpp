@@ -1,0 +1,31 @@
+// A worker lcore: drains its RX rings in bursts into its FlowTracker, runs its
+// timers, and at the end of input ends every flow and closes its export channel.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "engine/engine_control.hpp"
+#include "export/export_channel.hpp"
+#include "flow/flow_tracker.hpp"
+
+struct rte_ring;
+
+namespace sf {
+
+struct Worker {
+  std::uint16_t id = 0;
+  std::vector<rte_ring*> rx_rings;  // one per RX lcore
+  FlowTracker* tracker = nullptr;
+  ExportChannel* channel = nullptr;
+  EngineControl* control = nullptr;
+  std::uint32_t burst_size = 32;
+  bool idle_yield = true;
+  WorkerCounters* counters = nullptr;
+
+  // The lcore entry point (rte_eal_remote_launch).
+  static int main(void* self) noexcept;
+  void run() noexcept;
+};
+
+}  // namespace sf

@@ -1,0 +1,49 @@
+// The JSON-lines exporter: runs on a control thread (never a datapath lcore),
+// drains every worker's ExportChannel and writes one record per line.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "common/result.hpp"
+#include "export/export_channel.hpp"
+#include "metrics/counter.hpp"
+
+namespace sf {
+
+struct alignas(64) ExporterCounters {
+  Counter records_written;
+  Counter packets_written;
+  Counter records_failed;  // write errors (disk full, closed pipe): counted, never retried forever
+  Counter packets_failed;
+};
+
+class JsonExporter {
+ public:
+  // path: a file, or "-" for stdout. Opening happens here, at start-up, so a
+  // bad path is a start-up error rather than a lost run.
+  static Result<JsonExporter*> open(const std::string& path);
+  // No JSON output configured: records are still drained and counted.
+  static JsonExporter* discard() { return new JsonExporter(nullptr, false); }
+  ~JsonExporter();
+  JsonExporter(const JsonExporter&) = delete;
+  JsonExporter& operator=(const JsonExporter&) = delete;
+
+  // Drains channels until every one is closed and empty, then flushes.
+  void run(const std::vector<ExportChannel*>& channels) noexcept;
+
+  const ExporterCounters& counters() const noexcept { return counters_; }
+  bool failed() const noexcept { return failed_; }
+
+ private:
+  JsonExporter(std::FILE* f, bool owned) : file_(f), owned_(owned) {}
+  void write(const FlowEvent& ev) noexcept;
+
+  std::FILE* file_;
+  bool owned_;
+  bool failed_ = false;
+  ExporterCounters counters_;
+};
+
+}  // namespace sf

@@ -1,0 +1,128 @@
+#include "export/json_record.hpp"
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include <charconv>
+#include <cstring>
+
+namespace sf {
+
+namespace {
+
+class Writer {
+ public:
+  Writer(char* buf, std::size_t cap) : p_(buf), end_(buf + cap) {}
+
+  void raw(const char* s, std::size_t n) noexcept {
+    if (static_cast<std::size_t>(end_ - p_) < n) {
+      ok_ = false;
+      return;
+    }
+    std::memcpy(p_, s, n);
+    p_ += n;
+  }
+  void raw(const char* s) noexcept { raw(s, std::strlen(s)); }
+  void u64(std::uint64_t v) noexcept {
+    auto r = std::to_chars(p_, end_, v);
+    if (r.ec != std::errc{}) {
+      ok_ = false;
+      return;
+    }
+    p_ = r.ptr;
+  }
+  // ns since the epoch → seconds with exactly 6 decimals (microseconds, truncated).
+  void seconds(std::uint64_t ns) noexcept {
+    const std::uint64_t us = ns / 1000;
+    u64(us / 1000000);
+    char frac[7];
+    std::uint64_t f = us % 1000000;
+    for (int i = 5; i >= 0; --i) {
+      frac[i] = static_cast<char>('0' + f % 10);
+      f /= 10;
+    }
+    frac[6] = '.';
+    raw(&frac[6], 1);
+    raw(frac, 6);
+  }
+  void key(const char* k) noexcept {
+    raw(first_ ? "{\"" : ",\"");
+    first_ = false;
+    raw(k);
+    raw("\":");
+  }
+  void str(const char* s) noexcept {
+    raw("\"");
+    raw(s);
+    raw("\"");
+  }
+  bool ok() const noexcept { return ok_; }
+  char* pos() const noexcept { return p_; }
+
+ private:
+  char* p_;
+  char* end_;
+  bool ok_ = true;
+  bool first_ = true;
+};
+
+void address(const FlowKey& k, const std::array<std::uint8_t, 16>& a, char out[INET6_ADDRSTRLEN]) noexcept {
+  if (inet_ntop(k.ip_version == 6 ? AF_INET6 : AF_INET, a.data(), out, INET6_ADDRSTRLEN) == nullptr) out[0] = '\0';
+}
+
+}  // namespace
+
+void tcp_flags_letters(std::uint8_t flags, char out[9]) noexcept {
+  static constexpr char kLetters[] = "CEUAPRSF";  // bit 7 .. bit 0
+  int n = 0;
+  for (int bit = 7; bit >= 0; --bit) {
+    if (flags & (1U << bit)) out[n++] = kLetters[7 - bit];
+  }
+  out[n] = '\0';
+}
+
+std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) noexcept {
+  const FlowKey& k = ev.key;
+  // Orientation: src is the initiator.
+  const unsigned s = ev.initiator_dir;  // packets in direction s were sent by the initiator
+  const unsigned d = s ^ 1U;
+  const bool src_is_lo = s == kDirLoToHi;
+  char src_ip[INET6_ADDRSTRLEN];
+  char dst_ip[INET6_ADDRSTRLEN];
+  address(k, src_is_lo ? k.addr_lo : k.addr_hi, src_ip);
+  address(k, src_is_lo ? k.addr_hi : k.addr_lo, dst_ip);
+  char flags_src[9];
+  char flags_dst[9];
+  tcp_flags_letters(ev.tcp_flags[s], flags_src);
+  tcp_flags_letters(ev.tcp_flags[d], flags_dst);
+  const std::uint64_t duration_ns = ev.last_ts_ns >= ev.first_ts_ns ? ev.last_ts_ns - ev.first_ts_ns : 0;
+
+  Writer w(buf, cap);
+  w.key("flow_id"); w.u64(ev.flow_id);
+  w.key("generation"); w.u64(ev.generation);
+  w.key("proto"); w.u64(k.proto);
+  w.key("ip_version"); w.u64(k.ip_version);
+  w.key("src_ip"); w.str(src_ip);
+  w.key("src_port"); w.u64(src_is_lo ? k.port_lo : k.port_hi);
+  w.key("dst_ip"); w.str(dst_ip);
+  w.key("dst_port"); w.u64(src_is_lo ? k.port_hi : k.port_lo);
+  if (k.vlan_count >= 1) { w.key("vlan"); w.u64(k.vlan_outer); }
+  if (k.vlan_count >= 2) { w.key("inner_vlan"); w.u64(k.vlan_inner); }
+  w.key("first_ts"); w.seconds(ev.first_ts_ns);
+  w.key("last_ts"); w.seconds(ev.last_ts_ns);
+  // Duration from the microsecond-truncated stamps, so last_ts - first_ts == duration exactly.
+  w.key("duration"); w.seconds((ev.last_ts_ns / 1000 - ev.first_ts_ns / 1000) * 1000 * (duration_ns != 0));
+  w.key("src_packets"); w.u64(ev.packets[s]);
+  w.key("src_bytes"); w.u64(ev.bytes[s]);
+  w.key("dst_packets"); w.u64(ev.packets[d]);
+  w.key("dst_bytes"); w.u64(ev.bytes[d]);
+  w.key("tcp_flags_src"); w.str(flags_src);
+  w.key("tcp_flags_dst"); w.str(flags_dst);
+  w.key("end_reason"); w.str(end_reason_name(ev.end_reason).data());
+  w.key("worker"); w.u64(ev.worker);
+  w.raw("}\n");
+  if (!w.ok()) return 0;
+  return static_cast<std::size_t>(w.pos() - buf);
+}
+
+}  // namespace sf

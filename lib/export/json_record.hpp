@@ -1,0 +1,20 @@
+// Encodes a FlowEvent as one JSON object (one line), into a caller's buffer:
+// no allocation, no locale, so exporters can format at full speed.
+#pragma once
+
+#include <cstddef>
+
+#include "flow/flow_record.hpp"
+
+namespace sf {
+
+// Enough for the longest record (two IPv6 addresses, every counter at its maximum).
+inline constexpr std::size_t kJsonRecordMax = 768;
+
+// Writes the record and a trailing '\n'; returns the bytes written (0 if cap is too small).
+std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) noexcept;
+
+// "CEUAPRSF" letters of the set flags, NUL-terminated into out[9].
+void tcp_flags_letters(std::uint8_t flags, char out[9]) noexcept;
+
+}  // namespace sf

@@ -1,0 +1,70 @@
+// A flow's state in its shard, and the event a worker hands the exporters
+// when a record is finished (final, or interim on active timeout).
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "flow/flow_key.hpp"
+
+namespace sf {
+
+#define SF_END_REASONS(X) X(idle) X(active) X(tcp_close) X(evicted) X(eof) X(shutdown)
+
+enum class EndReason : std::uint8_t {
+#define SF_X(name) name,
+  SF_END_REASONS(SF_X)
+#undef SF_X
+  kCount
+};
+inline constexpr unsigned kEndReasonCount = static_cast<unsigned>(EndReason::kCount);
+std::string_view end_reason_name(EndReason r) noexcept;
+
+// TCP connection facts the flow table needs (the full state machine comes later).
+enum TcpBits : std::uint8_t {
+  kTcpSynSeen = 0x01,  // a pure SYN was seen; syn_isn holds its sequence number
+  kTcpFinLo = 0x02,    // FIN from the lo endpoint
+  kTcpFinHi = 0x04,    // FIN from the hi endpoint
+  kTcpRst = 0x08,
+};
+
+inline bool tcp_closed(std::uint8_t bits) noexcept {
+  return (bits & kTcpRst) || ((bits & kTcpFinLo) && (bits & kTcpFinHi));
+}
+
+struct alignas(64) FlowRecord {
+  FlowKey key;                       // 48
+  std::uint64_t flow_id = 0;         // 56
+  std::uint64_t first_ts_ns = 0;     // 64: first packet of the current record interval
+  std::uint64_t last_ts_ns = 0;
+  std::uint64_t active_deadline_ns = 0;  // next active-timeout grid point; 0 = off
+  std::uint64_t packets[2] = {0, 0};     // by direction (kDirLoToHi, kDirHiToLo)
+  std::uint64_t bytes[2] = {0, 0};
+  std::uint32_t generation = 0;
+  std::uint32_t syn_isn = 0;
+  std::uint8_t tcp_flags[2] = {0, 0};  // union of flags by direction, this interval
+  std::uint8_t initiator_dir = 0;      // direction of the initiator's packets
+  std::uint8_t tcp_bits = 0;           // TcpBits
+  std::uint8_t in_use = 0;
+  std::uint8_t pad_[3]{};
+};
+static_assert(sizeof(FlowRecord) == 128, "two cache lines per flow");
+
+// A finished record, by value: the worker's slot can be reused at once.
+struct FlowEvent {
+  FlowKey key;
+  std::uint64_t flow_id;
+  std::uint64_t first_ts_ns;
+  std::uint64_t last_ts_ns;
+  std::uint64_t packets[2];
+  std::uint64_t bytes[2];
+  std::uint32_t generation;
+  std::uint8_t tcp_flags[2];
+  std::uint8_t initiator_dir;
+  EndReason end_reason;
+  std::uint16_t worker;
+  std::uint16_t pad_[3];
+};
+static_assert(sizeof(FlowEvent) % 8 == 0 && sizeof(FlowEvent) <= 128, "ring element size");
+
+}  // namespace sf

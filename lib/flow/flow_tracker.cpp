@@ -1,0 +1,260 @@
+#include "flow/flow_tracker.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+
+#include <rte_prefetch.h>
+
+#include "common/compiler.hpp"
+
+namespace sf {
+
+namespace {
+
+constexpr std::uint64_t kNsPerMs = 1000000ULL;
+
+std::uint32_t wheel_slots(const FlowTimeouts& t) {
+  const std::uint64_t longest =
+      std::max({t.tcp_idle_ns, t.udp_idle_ns, t.icmp_idle_ns, t.other_idle_ns, t.tcp_closed_ns});
+  const std::uint64_t ticks = longest / t.tick_ns + 2;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(ticks, 1U << 20));
+}
+
+bool is_pure_syn(std::uint8_t flags) noexcept {
+  return (flags & (tcpflag::kSyn | tcpflag::kAck)) == tcpflag::kSyn;
+}
+
+}  // namespace
+
+std::string_view end_reason_name(EndReason r) noexcept {
+  switch (r) {
+#define SF_X(name) \
+  case EndReason::name: return #name;
+    SF_END_REASONS(SF_X)
+#undef SF_X
+    case EndReason::kCount: break;
+  }
+  return "unknown";
+}
+
+FlowTimeouts FlowTimeouts::from_config(const TimeoutConfig& c) noexcept {
+  return FlowTimeouts{c.tcp_idle_ms * kNsPerMs,   c.udp_idle_ms * kNsPerMs, c.icmp_idle_ms * kNsPerMs,
+                      c.other_idle_ms * kNsPerMs, c.tcp_closed_ms * kNsPerMs, c.active_ms * kNsPerMs,
+                      std::max<std::uint64_t>(c.tick_ms, 1) * kNsPerMs};
+}
+
+FlowTracker::FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& timeouts, OnTableFull on_full,
+                         std::uint16_t worker_id, EventSink& sink, WorkerCounters& counters)
+    : table_(std::move(table)),
+      wheel_(table_->capacity(), wheel_slots(timeouts), timeouts.tick_ns),
+      lru_(table_->capacity()),
+      timeouts_(timeouts),
+      on_full_(on_full),
+      worker_id_(worker_id),
+      sink_(sink),
+      counters_(counters) {}
+
+std::uint64_t FlowTracker::idle_timeout(const FlowRecord& r) const noexcept {
+  if (r.key.proto == ipproto::kTcp) return tcp_closed(r.tcp_bits) ? timeouts_.tcp_closed_ns : timeouts_.tcp_idle_ns;
+  if (r.key.proto == ipproto::kUdp) return timeouts_.udp_idle_ns;
+  if (r.key.proto == ipproto::kIcmp || r.key.proto == ipproto::kIcmpv6) return timeouts_.icmp_idle_ns;
+  return timeouts_.other_idle_ns;
+}
+
+void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n) noexcept {
+  const FlowKey* keys[FlowTable::kLookupBulkMax];
+  std::uint32_t hashes[FlowTable::kLookupBulkMax];
+  std::int32_t positions[FlowTable::kLookupBulkMax];
+
+  for (std::uint32_t base = 0; base < n; base += FlowTable::kLookupBulkMax) {
+    const std::uint32_t chunk = std::min(n - base, FlowTable::kLookupBulkMax);
+    for (std::uint32_t i = 0; i < chunk; ++i) {
+      keys[i] = &metas[base + i]->key;
+      hashes[i] = metas[base + i]->hash;
+    }
+    table_->lookup_bulk(keys, hashes, chunk, positions);
+    for (std::uint32_t i = 0; i < chunk; ++i) {
+      if (positions[i] >= 0) rte_prefetch0(&table_->record(static_cast<std::uint32_t>(positions[i])));
+    }
+    table_changed_ = false;
+    for (std::uint32_t i = 0; i < chunk; ++i) {
+      const PacketMeta& m = *metas[base + i];
+      std::int32_t pos = positions[i];
+      if (SF_UNLIKELY(table_changed_)) {
+        // An earlier packet of this chunk created, ended or evicted a flow:
+        // the bulk result may be stale.
+        const bool still_valid = pos >= 0 && table_->record(static_cast<std::uint32_t>(pos)).in_use &&
+                                 table_->record(static_cast<std::uint32_t>(pos)).key == m.key;
+        if (!still_valid) {
+          counters_.stale_lookups.inc();
+          pos = table_->lookup(m.key, m.hash);
+        }
+      }
+      process_one(m, pos);
+    }
+  }
+  counters_.packets.add(n);
+  counters_.active_flows.set(table_->size());
+}
+
+void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
+  if (SF_UNLIKELY(!clock_started_)) {
+    clock_started_ = true;
+    now_ns_ = m.ts_ns;
+    wheel_.start(m.ts_ns);
+  }
+  if (m.ts_ns > now_ns_) now_ns_ = m.ts_ns;
+
+  std::uint32_t generation = 1;
+  if (pos >= 0) {
+    FlowRecord& r = table_->record(static_cast<std::uint32_t>(pos));
+    const bool is_tcp = r.key.proto == ipproto::kTcp;
+    if (m.ts_ns > r.last_ts_ns && m.ts_ns - r.last_ts_ns > idle_timeout(r)) {
+      // Timed out by the clock of this very packet: the wheel may not have run yet.
+      end_flow(static_cast<std::uint32_t>(pos), is_tcp && tcp_closed(r.tcp_bits) ? EndReason::tcp_close : EndReason::idle);
+      pos = -1;
+    } else if (is_tcp && is_pure_syn(m.tcp_flags) && tcp_closed(r.tcp_bits) &&
+               !((r.tcp_bits & kTcpSynSeen) && r.syn_isn == m.tcp_seq)) {
+      // A new connection on a closed tuple (a new ISN): a new generation.
+      generation = r.generation + 1;
+      end_flow(static_cast<std::uint32_t>(pos), EndReason::tcp_close);
+      pos = -1;
+    } else if (timeouts_.active_ns != 0 && m.ts_ns >= r.active_deadline_ns) {
+      emit_record(r, EndReason::active);
+      r.packets[0] = r.packets[1] = 0;
+      r.bytes[0] = r.bytes[1] = 0;
+      r.tcp_flags[0] = r.tcp_flags[1] = 0;
+      r.first_ts_ns = 0;
+      const std::uint64_t periods = (m.ts_ns - r.active_deadline_ns) / timeouts_.active_ns + 1;
+      r.active_deadline_ns += periods * timeouts_.active_ns;
+    }
+  }
+  if (pos < 0) {
+    pos = create_flow(m, generation);
+    if (pos < 0) return;  // counted as table_full
+  }
+
+  const std::uint32_t idx = static_cast<std::uint32_t>(pos);
+  FlowRecord& r = table_->record(idx);
+  const std::uint8_t d = m.dir;
+  r.packets[d] += 1;
+  r.bytes[d] += m.ip_bytes;
+  if (r.first_ts_ns == 0) r.first_ts_ns = m.ts_ns;
+  if (m.ts_ns > r.last_ts_ns) r.last_ts_ns = m.ts_ns;
+  if (r.key.proto == ipproto::kTcp && m.has_l4) {
+    r.tcp_flags[d] |= m.tcp_flags;
+    const std::uint8_t before = r.tcp_bits;
+    if (is_pure_syn(m.tcp_flags) && !(r.tcp_bits & kTcpSynSeen)) {
+      r.tcp_bits |= kTcpSynSeen;
+      r.syn_isn = m.tcp_seq;
+    }
+    if (m.tcp_flags & tcpflag::kFin) r.tcp_bits |= d == kDirLoToHi ? kTcpFinLo : kTcpFinHi;
+    if (m.tcp_flags & tcpflag::kRst) r.tcp_bits |= kTcpRst;
+    // Closing shortens the timeout: move the timer forward (the lazy wheel
+    // only ever finds deadlines that moved later).
+    if (!tcp_closed(before) && tcp_closed(r.tcp_bits)) wheel_.schedule(idx, r.last_ts_ns + timeouts_.tcp_closed_ns);
+  }
+  if (on_full_ == OnTableFull::Evict) lru_.touch(idx);
+}
+
+std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation) noexcept {
+  std::int32_t pos = table_->insert(m.key, m.hash);
+  if (pos == -ENOSPC) {
+    counters_.table_full_events.inc();
+    const std::uint32_t victim = lru_.oldest();
+    if (on_full_ == OnTableFull::Evict && victim != LruList::kNil) {
+      end_flow(victim, EndReason::evicted);
+      pos = table_->insert(m.key, m.hash);
+    }
+  }
+  if (pos < 0) {
+    counters_.table_full.inc();
+    return -1;
+  }
+  table_changed_ = true;
+  const std::uint32_t idx = static_cast<std::uint32_t>(pos);
+  FlowRecord& r = table_->record(idx);
+  r = FlowRecord{};
+  r.key = m.key;
+  r.flow_id = m.packet_id;
+  r.generation = generation;
+  r.in_use = 1;
+  // A flow first seen by its SYN-ACK was initiated by the SYN-ACK's receiver.
+  const bool synack = m.key.proto == ipproto::kTcp && m.has_l4 &&
+                      (m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck);
+  r.initiator_dir = synack ? static_cast<std::uint8_t>(m.dir ^ 1U) : m.dir;
+  if (timeouts_.active_ns != 0) r.active_deadline_ns = m.ts_ns + timeouts_.active_ns;
+  r.last_ts_ns = m.ts_ns;
+  wheel_.schedule(idx, m.ts_ns + idle_timeout(r));
+  counters_.flows_created.inc();
+  return pos;
+}
+
+void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
+  FlowEvent ev{};
+  ev.key = r.key;
+  ev.flow_id = r.flow_id;
+  ev.first_ts_ns = r.first_ts_ns;
+  ev.last_ts_ns = r.last_ts_ns;
+  ev.packets[0] = r.packets[0];
+  ev.packets[1] = r.packets[1];
+  ev.bytes[0] = r.bytes[0];
+  ev.bytes[1] = r.bytes[1];
+  ev.generation = r.generation;
+  ev.tcp_flags[0] = r.tcp_flags[0];
+  ev.tcp_flags[1] = r.tcp_flags[1];
+  ev.initiator_dir = r.initiator_dir;
+  ev.end_reason = reason;
+  ev.worker = worker_id_;
+  const std::uint64_t pkts = r.packets[0] + r.packets[1];
+  counters_.records[static_cast<unsigned>(reason)].inc();
+  if (SF_LIKELY(sink_.emit(ev))) {
+    counters_.packets_exported.add(pkts);
+  } else {
+    counters_.export_dropped_records.inc();
+    counters_.export_dropped_packets.add(pkts);
+  }
+}
+
+void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
+  emit_record(table_->record(pos), reason);
+  wheel_.cancel(pos);
+  lru_.remove(pos);
+  table_->remove(pos);
+  table_changed_ = true;
+}
+
+void FlowTracker::on_timer(std::uint32_t pos) noexcept {
+  FlowRecord& r = table_->record(pos);
+  const std::uint64_t deadline = r.last_ts_ns + idle_timeout(r);
+  if (now_ns_ > deadline) {
+    const bool closed = r.key.proto == ipproto::kTcp && tcp_closed(r.tcp_bits);
+    end_flow(pos, closed ? EndReason::tcp_close : EndReason::idle);
+  } else {
+    wheel_.schedule(pos, deadline);
+  }
+}
+
+void FlowTracker::advance_clock(std::uint64_t now_ns) noexcept {
+  if (!clock_started_) return;  // no flows yet
+  if (now_ns > now_ns_) now_ns_ = now_ns;
+  const std::uint32_t fired = wheel_.advance(now_ns_, [this](std::uint32_t pos) { on_timer(pos); });
+  if (fired != 0) {
+    counters_.timers_fired.add(fired);
+    counters_.active_flows.set(table_->size());
+  }
+}
+
+void FlowTracker::finish(std::uint64_t now_ns, EndReason reason) noexcept {
+  advance_clock(now_ns);
+  for (std::uint32_t pos = 0; pos < table_->capacity() && table_->size() > 0; ++pos) {
+    const FlowRecord& r = table_->record(pos);
+    if (!r.in_use) continue;
+    const bool closed = r.key.proto == ipproto::kTcp && tcp_closed(r.tcp_bits);
+    end_flow(pos, closed ? EndReason::tcp_close : reason);
+  }
+  counters_.active_flows.set(0);
+}
+
+}  // namespace sf

@@ -1,0 +1,77 @@
+// The per-worker flow logic over one FlowTable shard: account packets, start
+// and end flows (timeouts, TCP connection reuse, eviction) and hand finished
+// records to an EventSink. Owned and driven by exactly one worker lcore.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "config/config.hpp"
+#include "flow/flow_table.hpp"
+#include "flow/lru_list.hpp"
+#include "flow/packet_meta.hpp"
+#include "flow/timer_wheel.hpp"
+#include "metrics/lcore_counters.hpp"
+
+namespace sf {
+
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  // Takes a finished record; false when it could not be queued (counted as dropped).
+  virtual bool emit(const FlowEvent& ev) noexcept = 0;
+};
+
+struct FlowTimeouts {
+  std::uint64_t tcp_idle_ns;
+  std::uint64_t udp_idle_ns;
+  std::uint64_t icmp_idle_ns;
+  std::uint64_t other_idle_ns;
+  std::uint64_t tcp_closed_ns;
+  std::uint64_t active_ns;  // 0 = off
+  std::uint64_t tick_ns;
+
+  static FlowTimeouts from_config(const TimeoutConfig& c) noexcept;
+};
+
+class FlowTracker {
+ public:
+  FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& timeouts, OnTableFull on_full,
+              std::uint16_t worker_id, EventSink& sink, WorkerCounters& counters);
+
+  // Accounts a burst of packets, in order. Advances the clock to the newest
+  // timestamp seen and fires due timers.
+  void process_burst(const PacketMeta* const* metas, std::uint32_t n) noexcept;
+
+  // Fires timers due at now_ns (a clock that never goes back is kept inside).
+  void advance_clock(std::uint64_t now_ns) noexcept;
+
+  // End of input: expire what timed out by now_ns, then end every remaining
+  // flow (closed TCP connections as tcp_close, the rest with `reason`).
+  void finish(std::uint64_t now_ns, EndReason reason) noexcept;
+
+  const FlowTable& table() const noexcept { return *table_; }
+  std::uint64_t now_ns() const noexcept { return now_ns_; }
+
+ private:
+  void process_one(const PacketMeta& m, std::int32_t pos) noexcept;
+  std::int32_t create_flow(const PacketMeta& m, std::uint32_t generation) noexcept;
+  void end_flow(std::uint32_t pos, EndReason reason) noexcept;
+  void emit_record(const FlowRecord& r, EndReason reason) noexcept;
+  void on_timer(std::uint32_t pos) noexcept;
+  std::uint64_t idle_timeout(const FlowRecord& r) const noexcept;
+
+  std::unique_ptr<FlowTable> table_;
+  TimerWheel wheel_;
+  LruList lru_;
+  FlowTimeouts timeouts_;
+  OnTableFull on_full_;
+  std::uint16_t worker_id_;
+  EventSink& sink_;
+  WorkerCounters& counters_;
+  std::uint64_t now_ns_ = 0;
+  bool clock_started_ = false;
+  bool table_changed_ = false;  // an insert/remove happened since the last bulk lookup
+};
+
+}  // namespace sf

@@ -41,7 +41,6 @@ struct MempoolConfig {
   std::uint32_t mbufs = 16383;       // mempool.mbufs: packet buffers (1024..16777215)
   std::uint32_t cache = 256;         // mempool.cache: per-lcore cache (0..512)
   std::uint32_t data_room = 2048;    // mempool.data_room: bytes per segment (256..65535)
-  std::uint32_t flow_events = 8191;  // mempool.flow_events: finished-flow events in flight (1024..16777215)
 };
 
 struct FlowTableConfig {
@@ -58,13 +57,13 @@ struct FragmentConfig {
 };
 
 struct TimeoutConfig {
-  // Idle/closed timeouts: 1..86400000 ms (one day).
+  // Idle/closed timeouts: 1..86400000 ms (one day); active_ms 0..86400000.
   std::uint32_t tcp_idle_ms = 300000;    // timeouts.tcp_idle_ms
   std::uint32_t udp_idle_ms = 60000;     // timeouts.udp_idle_ms
   std::uint32_t icmp_idle_ms = 60000;    // timeouts.icmp_idle_ms
   std::uint32_t other_idle_ms = 60000;   // timeouts.other_idle_ms
   std::uint32_t tcp_closed_ms = 5000;    // timeouts.tcp_closed_ms: linger after FIN both ways or RST
-  std::uint32_t active_ms = 1800000;     // timeouts.active_ms: interim record period; 0 = off (0..86400000)
+  std::uint32_t active_ms = 1800000;     // timeouts.active_ms: interim record period; 0 = off
   std::uint32_t tick_ms = 100;           // timeouts.tick_ms: expiry granularity (1..60000)
 };
 

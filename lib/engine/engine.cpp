@@ -217,6 +217,8 @@ EngineReport Engine::report() const {
     r.fragments_attributed += c.fragments_attributed.get();
     r.ring_full += c.ring_full.get();
     r.capture_errors += c.capture_errors.get();
+    r.ring_full_waits += c.ring_full_waits.get();
+    r.mbuf_alloc_waits += c.mbuf_alloc_waits.get();
   }
   for (const WorkerCounters& c : e.worker_counters) {
     r.flows_packets += c.packets_exported.get();
@@ -227,6 +229,8 @@ EngineReport Engine::report() const {
     r.flows_created += c.flows_created.get();
     for (unsigned i = 0; i < kEndReasonCount; ++i) r.records[i] += c.records[i].get();
     r.packets_per_worker.push_back(c.packets.get());
+    r.stale_lookups += c.stale_lookups.get();
+    r.timers_fired += c.timers_fired.get();
   }
   const ExporterCounters& x = e.exporter->counters();
   r.records_written = x.records_written.get();

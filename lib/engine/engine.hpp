@@ -35,6 +35,10 @@ struct EngineReport {
   std::uint64_t records_write_failed = 0;
   std::uint64_t packets_write_failed = 0;
   std::uint64_t capture_errors = 0;
+  std::uint64_t ring_full_waits = 0;   // RX bursts that waited for ring room (capture files)
+  std::uint64_t mbuf_alloc_waits = 0;  // RX polls that found no free mbuf
+  std::uint64_t stale_lookups = 0;
+  std::uint64_t timers_fired = 0;
   std::string capture_error;
   std::uint32_t workers = 0;
   std::vector<std::uint64_t> packets_per_worker;

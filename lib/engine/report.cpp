@@ -52,6 +52,8 @@ std::string stats_json(const EngineReport& r) {
   s += "},\n  \"records_total\": " + num(records_total) + ",\n  \"flows_created\": " + num(r.flows_created) +
        ",\n  \"fragments_attributed\": " + num(r.fragments_attributed) +
        ",\n  \"table_full_events\": " + num(r.table_full_events) +
+       ",\n  \"waits\": {\"ring_full\": " + num(r.ring_full_waits) + ", \"mbuf_alloc\": " + num(r.mbuf_alloc_waits) +
+       "},\n  \"stale_lookups\": " + num(r.stale_lookups) + ",\n  \"timers_fired\": " + num(r.timers_fired) +
        ",\n  \"export\": {\"json\": {\"records_written\": " + num(r.records_written) +
        ", \"records_failed\": " + num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) +
        "}, \"records_dropped\": " + num(r.export_dropped_records) + "}" +

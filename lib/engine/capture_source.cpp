@@ -26,14 +26,18 @@ Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& pa
   }
   const int dlt = pcap_datalink(p);
   const auto lt = link_type_from_pcap(dlt);
+  auto source = std::unique_ptr<CaptureSource>(new CaptureSource(p, lt.value_or(LinkType::Ethernet)));
   if (!lt) {
+    // Still read it: every frame is counted as unsupported_link, so the
+    // accounting covers the whole file instead of the run failing blind.
     const char* name = pcap_datalink_val_to_name(dlt);
-    pcap_close(p);
-    return make_error("capture " + path + ": unsupported link type " + std::to_string(dlt) + " (" +
-                      (name ? name : "unknown") +
-                      "); supported: Ethernet, Linux SLL/SLL2, raw IP, BSD loopback");
+    source->link_supported_ = false;
+    source->warning_ = "capture " + path + ": unsupported link type " + std::to_string(dlt) + " (" +
+                       (name ? name : "unknown") +
+                       "): every frame is counted as unsupported_link; supported: Ethernet, Linux SLL/SLL2, "
+                       "raw IP, BSD loopback";
   }
-  return std::unique_ptr<CaptureSource>(new CaptureSource(p, *lt));
+  return source;
 }
 
 CaptureSource::~CaptureSource() { pcap_close(pcap_); }

@@ -25,6 +25,10 @@ class CaptureSource {
   CaptureSource& operator=(const CaptureSource&) = delete;
 
   LinkType link_type() const noexcept { return link_; }
+  // False when the capture's link type is not one the parser knows.
+  bool link_supported() const noexcept { return link_supported_; }
+  // Set at open for a capture that can be read but not decoded.
+  const std::string& warning() const noexcept { return warning_; }
 
   // Reads up to n packets into mbufs from pool, with PacketMeta ts_ns and
   // wire_len set. Returns fewer than n when the pool is short (retry later) or
@@ -42,6 +46,8 @@ class CaptureSource {
 
   pcap* pcap_;
   LinkType link_;
+  bool link_supported_ = true;
+  std::string warning_;
   bool eof_ = false;
   bool pending_ = false;  // hdr_/data_ hold a packet not yet turned into an mbuf
   const pcap_pkthdr* hdr_ = nullptr;

@@ -127,6 +127,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
   ro.rx_index = 0;
   ro.n_rx = 1;
   ro.link = e.source->link_type();
+  ro.link_supported = e.source->link_supported();
   ro.hash_seed = e.hash_seed;
   ro.vlan_in_key = c.flow_table.vlan_in_key;
   ro.wait_when_full = wait_rings;
@@ -212,6 +213,7 @@ EngineReport Engine::report() const {
     r.packets_in += c.packets_in.get();
     r.bytes_in += c.bytes_in.get();
     r.non_ip += c.non_ip.get();
+    r.unsupported_link += c.unsupported_link.get();
     for (unsigned i = 0; i < kMalformedReasonCount; ++i) r.malformed[i] += c.malformed[i].get();
     r.fragments_unattributed += c.fragments_unattributed.get();
     r.fragments_attributed += c.fragments_attributed.get();
@@ -237,6 +239,7 @@ EngineReport Engine::report() const {
   r.records_write_failed = x.records_failed.get();
   r.packets_write_failed = x.packets_failed.get();
   r.capture_error = e.source ? e.source->error() : std::string();
+  r.capture_warning = e.source ? e.source->warning() : std::string();
   r.workers = static_cast<std::uint32_t>(e.workers.size());
   r.wall_seconds = e.wall_seconds;
   r.stopped_by_signal = e.control->stop.load();

@@ -21,6 +21,7 @@ struct EngineReport {
   std::uint64_t bytes_in = 0;
   std::uint64_t flows_packets = 0;  // packets inside records handed to exporters
   std::uint64_t non_ip = 0;
+  std::uint64_t unsupported_link = 0;
   std::uint64_t malformed[kMalformedReasonCount] = {};
   std::uint64_t fragments_unattributed = 0;
   std::uint64_t fragments_attributed = 0;
@@ -40,6 +41,7 @@ struct EngineReport {
   std::uint64_t stale_lookups = 0;
   std::uint64_t timers_fired = 0;
   std::string capture_error;
+  std::string capture_warning;
   std::uint32_t workers = 0;
   std::vector<std::uint64_t> packets_per_worker;
   double wall_seconds = 0;

@@ -36,7 +36,7 @@ std::uint64_t malformed_total(const EngineReport& r) {
 std::string stats_json(const EngineReport& r) {
   std::string s = "{\n  \"packets_in\": " + num(r.packets_in) + ",\n  \"bytes_in\": " + num(r.bytes_in) +
                   ",\n  \"dispositions\": {\n    \"flows\": " + num(r.flows_packets) +
-                  ",\n    \"non_ip\": " + num(r.non_ip) + ",\n    \"malformed\": {";
+                  ",\n    \"non_ip\": " + num(r.non_ip) + ",\n    \"unsupported_link\": " + num(r.unsupported_link) + ",\n    \"malformed\": {";
   for (unsigned i = 0; i < kMalformedReasonCount; ++i) {
     s += (i ? ", \"" : "\"") + std::string(malformed_reason_name(static_cast<MalformedReason>(i))) + "\": " +
          num(r.malformed[i]);
@@ -85,7 +85,7 @@ std::string summary_text(const EngineReport& r) {
     s += (first ? "" : ", ") + std::string(end_reason_name(static_cast<EndReason>(i))) + " " + num(r.records[i]);
     first = false;
   }
-  s += ")\n  non-IP             " + num(r.non_ip) + "\n  malformed          " + num(malformed_total(r));
+  s += ")\n  non-IP             " + num(r.non_ip) + "\n  unsupported link   " + num(r.unsupported_link) + "\n  malformed          " + num(malformed_total(r));
   first = true;
   for (unsigned i = 0; i < kMalformedReasonCount; ++i) {
     if (r.malformed[i] == 0) continue;
@@ -96,10 +96,11 @@ std::string summary_text(const EngineReport& r) {
   if (!first) s += ")";
   s += "\n  fragments unattrib " + num(r.fragments_unattributed) + "\n  ring full          " + num(r.ring_full) +
        "\n  table full         " + num(r.table_full) + "\n  export dropped     " + num(r.export_dropped_packets) + "\n";
-  const std::uint64_t accounted = r.flows_packets + r.non_ip + malformed_total(r) + r.fragments_unattributed +
+  const std::uint64_t accounted = r.flows_packets + r.non_ip + r.unsupported_link + malformed_total(r) + r.fragments_unattributed +
                                   r.ring_full + r.table_full + r.export_dropped_packets;
   s += accounted == r.packets_in ? "  every packet accounted for\n"
                                  : "  WARNING: " + num(r.packets_in - accounted) + " packets unaccounted for\n";
+  if (!r.capture_warning.empty()) s += "  " + r.capture_warning + "\n";
   if (!r.capture_error.empty()) s += "  capture read stopped early: " + r.capture_error + "\n";
   return s;
 }

@@ -32,6 +32,10 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   meta->packet_id = (seq_ - 1) * opt_.n_rx + opt_.rx_index + 1;
   if (meta->ts_ns > clock_ns_) clock_ns_ = meta->ts_ns;
 
+  if (SF_UNLIKELY(!opt_.link_supported)) {
+    counters_.unsupported_link.inc();
+    return false;
+  }
   ParsedPacket p;
   const auto frame = std::span<const std::byte>(rte_pktmbuf_mtod(m, const std::byte*), m->data_len);
   const ParseResult res = parse_packet(frame, meta->wire_len, opt_.link, p);

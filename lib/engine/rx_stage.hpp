@@ -21,6 +21,7 @@ struct RxOptions {
   std::uint16_t rx_index = 0;
   std::uint16_t n_rx = 1;
   LinkType link = LinkType::Ethernet;
+  bool link_supported = true;  // false: every frame is counted as unsupported_link
   std::uint32_t hash_seed = 0;
   bool vlan_in_key = true;
   bool wait_when_full = false;  // capture files: wait for ring room instead of dropping

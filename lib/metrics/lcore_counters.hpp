@@ -14,6 +14,7 @@ struct alignas(64) RxCounters {
   Counter packets_in;
   Counter bytes_in;  // wire bytes
   Counter non_ip;
+  Counter unsupported_link;     // frames of a capture whose link type cannot be decoded
   std::array<Counter, kMalformedReasonCount> malformed;
   Counter fragments_attributed;
   Counter fragments_unattributed;

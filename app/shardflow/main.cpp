@@ -91,8 +91,7 @@ int main(int argc, char** argv) {
     return engine.error().rfind("cannot read capture", 0) == 0 ? kExNoInput : kExSoftware;
   }
 
-  const sf::EngineReport before = (*engine)->report();
-  if (!before.capture_warning.empty()) std::fprintf(stderr, "shardflow: warning: %s\n", before.capture_warning.c_str());
+  if (const std::string& w = (*engine)->input_warning(); !w.empty()) std::fprintf(stderr, "shardflow: warning: %s\n", w.c_str());
 
   struct sigaction sa {};
   sa.sa_handler = on_signal;

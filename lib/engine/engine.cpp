@@ -206,6 +206,8 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
   return Ok{};
 }
 
+const std::string& Engine::input_warning() const { return impl_->source->warning(); }
+
 EngineReport Engine::report() const {
   const Impl& e = *impl_;
   EngineReport r;

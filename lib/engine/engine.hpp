@@ -60,6 +60,8 @@ class Engine {
   Status run(const std::function<bool()>& stop_requested);
 
   EngineReport report() const;
+  // A problem with the input found at start-up that does not stop the run.
+  const std::string& input_warning() const;
 
  private:
   struct Impl;

@@ -252,7 +252,10 @@ void FlowTracker::finish(std::uint64_t now_ns, EndReason reason) noexcept {
     const FlowRecord& r = table_->record(pos);
     if (!r.in_use) continue;
     const bool closed = r.key.proto == ipproto::kTcp && tcp_closed(r.tcp_bits);
-    end_flow(pos, closed ? EndReason::tcp_close : reason);
+    // The wheel fires whole ticks only: a deadline inside the last tick has
+    // still passed, and the flow ended by timeout, not by end of input.
+    const bool timed_out = now_ns_ > r.last_ts_ns + idle_timeout(r);
+    end_flow(pos, closed ? EndReason::tcp_close : timed_out ? EndReason::idle : reason);
   }
   counters_.active_flows.set(0);
 }

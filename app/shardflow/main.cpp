@@ -80,6 +80,14 @@ int main(int argc, char** argv) {
     return kExNoInput;
   }
 
+  // Before EAL and the engine start: a signal during start-up stops the run
+  // cleanly once it begins, instead of killing the process.
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+
   auto eal = sf::Eal::init(sf::build_eal_args(config, sf::allowed_cpus(), cli->eal_args, getpid()));
   if (!eal) {
     std::fprintf(stderr, "shardflow: %s\n", eal.error().c_str());
@@ -92,12 +100,6 @@ int main(int argc, char** argv) {
   }
 
   if (const std::string& w = (*engine)->input_warning(); !w.empty()) std::fprintf(stderr, "shardflow: warning: %s\n", w.c_str());
-
-  struct sigaction sa {};
-  sa.sa_handler = on_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
 
   const sf::Status ran = (*engine)->run([] { return g_stop_signal != 0; });
   const sf::EngineReport report = (*engine)->report();

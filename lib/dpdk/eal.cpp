@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -63,9 +64,14 @@ Result<std::unique_ptr<Eal>> Eal::init(const std::vector<std::string>& args) {
   argv.push_back(nullptr);
   const int rc = rte_eal_init(static_cast<int>(args.size()), argv.data());
   if (rc < 0) return make_error(std::string("EAL init failed: ") + rte_strerror(rte_errno));
-  return std::unique_ptr<Eal>(new Eal());
+  return std::unique_ptr<Eal>(new Eal(rte_eal_get_runtime_dir()));
 }
 
-Eal::~Eal() { rte_eal_cleanup(); }
+Eal::~Eal() {
+  rte_eal_cleanup();
+  // EAL leaves its runtime folder (config, mp socket) behind; one per run adds up.
+  std::error_code ec;
+  if (!runtime_dir_.empty()) std::filesystem::remove_all(runtime_dir_, ec);
+}
 
 }  // namespace sf

@@ -31,7 +31,8 @@ class Eal {
   Eal& operator=(const Eal&) = delete;
 
  private:
-  Eal() = default;
+  explicit Eal(std::string runtime_dir) : runtime_dir_(std::move(runtime_dir)) {}
+  std::string runtime_dir_;  // /var/run/dpdk/<prefix>: removed at exit, it is ours alone
 };
 
 }  // namespace sf

@@ -219,6 +219,7 @@ EngineReport Engine::report() const {
     for (unsigned i = 0; i < kMalformedReasonCount; ++i) r.malformed[i] += c.malformed[i].get();
     r.fragments_unattributed += c.fragments_unattributed.get();
     r.fragments_attributed += c.fragments_attributed.get();
+    r.fragment_table_replaced += c.fragment_table_replaced.get();
     r.ring_full += c.ring_full.get();
     r.capture_errors += c.capture_errors.get();
     r.ring_full_waits += c.ring_full_waits.get();

@@ -25,6 +25,7 @@ struct EngineReport {
   std::uint64_t malformed[kMalformedReasonCount] = {};
   std::uint64_t fragments_unattributed = 0;
   std::uint64_t fragments_attributed = 0;
+  std::uint64_t fragment_table_replaced = 0;  // datagrams forgotten early: a newer one took the slot
   std::uint64_t ring_full = 0;
   std::uint64_t table_full = 0;
   std::uint64_t table_full_events = 0;

@@ -51,6 +51,7 @@ std::string stats_json(const EngineReport& r) {
   }
   s += "},\n  \"records_total\": " + num(records_total) + ",\n  \"flows_created\": " + num(r.flows_created) +
        ",\n  \"fragments_attributed\": " + num(r.fragments_attributed) +
+       ",\n  \"fragment_table_replaced\": " + num(r.fragment_table_replaced) +
        ",\n  \"table_full_events\": " + num(r.table_full_events) +
        ",\n  \"waits\": {\"ring_full\": " + num(r.ring_full_waits) + ", \"mbuf_alloc\": " + num(r.mbuf_alloc_waits) +
        "},\n  \"stale_lookups\": " + num(r.stale_lookups) + ",\n  \"timers_fired\": " + num(r.timers_fired) +

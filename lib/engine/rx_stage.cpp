@@ -87,6 +87,12 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
 }
 
 void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
+  // Staging arrays hold one burst: split anything larger.
+  while (n > opt_.burst_size) {
+    process_burst(pkts, static_cast<std::uint16_t>(opt_.burst_size));
+    pkts += opt_.burst_size;
+    n = static_cast<std::uint16_t>(n - opt_.burst_size);
+  }
   std::uint32_t n_rejected = 0;
   std::uint64_t bytes = 0;
   for (std::uint16_t i = 0; i < n; ++i) {
@@ -96,6 +102,7 @@ void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
   }
   counters_.packets_in.add(n);
   counters_.bytes_in.add(bytes);
+  counters_.fragment_table_replaced.set(fragments_.replaced());
   if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
   dispatch();
   // After the enqueue: a worker that reads this clock and then finds its ring

@@ -125,7 +125,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
       r.packets[0] = r.packets[1] = 0;
       r.bytes[0] = r.bytes[1] = 0;
       r.tcp_flags[0] = r.tcp_flags[1] = 0;
-      r.first_ts_ns = 0;
+      r.first_ts_ns = m.ts_ns;  // this packet opens the next interval
       const std::uint64_t periods = (m.ts_ns - r.active_deadline_ns) / timeouts_.active_ns + 1;
       r.active_deadline_ns += periods * timeouts_.active_ns;
     }
@@ -140,7 +140,6 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
   const std::uint8_t d = m.dir;
   r.packets[d] += 1;
   r.bytes[d] += m.ip_bytes;
-  if (r.first_ts_ns == 0) r.first_ts_ns = m.ts_ns;
   if (m.ts_ns > r.last_ts_ns) r.last_ts_ns = m.ts_ns;
   if (r.key.proto == ipproto::kTcp && m.has_l4) {
     r.tcp_flags[d] |= m.tcp_flags;
@@ -185,6 +184,7 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
                       (m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck);
   r.initiator_dir = synack ? static_cast<std::uint8_t>(m.dir ^ 1U) : m.dir;
   if (timeouts_.active_ns != 0) r.active_deadline_ns = m.ts_ns + timeouts_.active_ns;
+  r.first_ts_ns = m.ts_ns;
   r.last_ts_ns = m.ts_ns;
   wheel_.schedule(idx, m.ts_ns + idle_timeout(r));
   counters_.flows_created.inc();

@@ -39,8 +39,8 @@ class FlowTracker {
   FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& timeouts, OnTableFull on_full,
               std::uint16_t worker_id, EventSink& sink, WorkerCounters& counters);
 
-  // Accounts a burst of packets, in order. Advances the clock to the newest
-  // timestamp seen and fires due timers.
+  // Accounts a burst of packets, in order, and moves the clock to the newest
+  // timestamp seen. Timers fire in advance_clock(), which the worker calls.
   void process_burst(const PacketMeta* const* metas, std::uint32_t n) noexcept;
 
   // Fires timers due at now_ns (a clock that never goes back is kept inside).

@@ -26,7 +26,7 @@ bool FragmentTable::matches(const Entry& e, const ParsedPacket& p) noexcept {
 void FragmentTable::remember(const ParsedPacket& p, const NormalizedKey& nk, std::uint32_t hash,
                              std::uint64_t now_ns) noexcept {
   Entry& e = entries_[slot_of(p)];
-  if (e.ip_version != 0 && !matches(e, p) && now_ns - e.seen_ns <= timeout_ns_) ++replaced_;
+  if (e.ip_version != 0 && !matches(e, p) && live(e, now_ns)) ++replaced_;
   e.src = p.src_addr;
   e.dst = p.dst_addr;
   e.frag_id = p.frag_id;
@@ -40,8 +40,7 @@ void FragmentTable::remember(const ParsedPacket& p, const NormalizedKey& nk, std
 FragmentTable::Hit FragmentTable::lookup(const ParsedPacket& p, std::uint64_t now_ns) const noexcept {
   const Entry& e = entries_[slot_of(p)];
   if (e.ip_version == 0 || !matches(e, p)) return {nullptr, 0};
-  // Capture files may go back in time a little; only a real gap expires.
-  if (now_ns > e.seen_ns && now_ns - e.seen_ns > timeout_ns_) return {nullptr, 0};
+  if (!live(e, now_ns)) return {nullptr, 0};
   return {&e.key, e.hash};
 }
 

@@ -44,6 +44,10 @@ class FragmentTable {
 
   std::uint32_t slot_of(const ParsedPacket& p) const noexcept;
   static bool matches(const Entry& e, const ParsedPacket& p) noexcept;
+  // Capture files may go back in time a little; only a real gap expires an entry.
+  bool live(const Entry& e, std::uint64_t now_ns) const noexcept {
+    return !(now_ns > e.seen_ns && now_ns - e.seen_ns > timeout_ns_);
+  }
 
   std::vector<Entry> entries_;
   std::uint32_t mask_;

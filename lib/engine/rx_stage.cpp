@@ -31,6 +31,7 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   ++seq_;
   meta->packet_id = (seq_ - 1) * opt_.n_rx + opt_.rx_index + 1;
   if (meta->ts_ns > clock_ns_) clock_ns_ = meta->ts_ns;
+  meta->clock_ns = clock_ns_;
 
   if (SF_UNLIKELY(!opt_.link_supported)) {
     counters_.unsupported_link.inc();

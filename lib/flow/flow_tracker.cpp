@@ -99,18 +99,23 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
 }
 
 void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
+  // Timeouts run on the input clock (the newest timestamp RX had read when
+  // this packet came), not on the packet's own time: a capture whose
+  // timestamps go back would otherwise expire flows differently depending
+  // on which other flows share the worker.
+  const std::uint64_t clock = m.clock_ns > m.ts_ns ? m.clock_ns : m.ts_ns;
   if (SF_UNLIKELY(!clock_started_)) {
     clock_started_ = true;
-    now_ns_ = m.ts_ns;
-    wheel_.start(m.ts_ns);
+    now_ns_ = clock;
+    wheel_.start(clock);
   }
-  if (m.ts_ns > now_ns_) now_ns_ = m.ts_ns;
+  if (clock > now_ns_) now_ns_ = clock;
 
   std::uint32_t generation = 1;
   if (pos >= 0) {
     FlowRecord& r = table_->record(static_cast<std::uint32_t>(pos));
     const bool is_tcp = r.key.proto == ipproto::kTcp;
-    if (m.ts_ns > r.last_ts_ns && m.ts_ns - r.last_ts_ns > idle_timeout(r)) {
+    if (clock > r.last_ts_ns && clock - r.last_ts_ns > idle_timeout(r)) {
       // Timed out by the clock of this very packet: the wheel may not have run yet.
       end_flow(static_cast<std::uint32_t>(pos), is_tcp && tcp_closed(r.tcp_bits) ? EndReason::tcp_close : EndReason::idle);
       pos = -1;

@@ -18,6 +18,9 @@ struct PacketMeta {
   std::uint8_t reserved_ = 0;
   std::uint32_t wire_len = 0;     // frame length on the wire (capture: orig_len)
   std::uint64_t ts_ns = 0;        // capture time or RX time, ns since the epoch
+  // The RX clock when this packet was read: the newest ts_ns so far. Equal to
+  // ts_ns unless the capture's timestamps go back; timeouts use it.
+  std::uint64_t clock_ns = 0;
   std::uint64_t packet_id = 0;    // unique per run; a flow started by this packet takes it as flow_id
   std::uint32_t ip_bytes = 0;     // IP-layer length from the header
   std::uint32_t tcp_seq = 0;

@@ -169,6 +169,31 @@ def check_conservation_only(exe, capture):
     return not errors, lines, stats["packets_in"]
 
 
+def check_worker_independence(exe, capture):
+    """The record set (order and worker ignored) must not depend on the worker count."""
+    name = os.path.relpath(capture, os.path.dirname(os.path.dirname(capture)))
+    sets = {}
+    try:
+        for w in (1, 2, 3):
+            records, _, _ = sfcommon.run_shardflow(exe, capture, workers=w)
+            sets[w] = sorted(sfcommon.record_identity(r) for r in records)
+    except Exception as e:  # noqa: BLE001 - reported per capture
+        return False, [f"FAIL {name}: shardflow run failed: {run_failure_text(e)}"], 0
+    lines = []
+    ok = True
+    for w in (2, 3):
+        if sets[w] != sets[1]:
+            ok = False
+            a, b = set(sets[1]), set(sets[w])
+            lines.append(f"FAIL {name}: -w 1 vs -w {w}: {len(a - b)} records only with 1 worker, "
+                         f"{len(b - a)} only with {w}")
+            for rec in sorted(a - b)[:SHOW_TUPLES]:
+                lines.append(f"    only -w 1: {dict(rec)}")
+    if ok:
+        lines.append(f"ok   {name}: {len(sets[1])} records identical with 1, 2 and 3 workers")
+    return ok, lines, len(sets[1])
+
+
 def run_all(fn, exe, captures, jobs):
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         return list(pool.map(lambda c: fn(exe, c), captures))
@@ -179,7 +204,7 @@ def main():
     ap.add_argument("--shardflow", required=True, help="path to the shardflow binary")
     ap.add_argument("--pcaps", default=os.path.join(REPO, "..", "shared", "pcaps"))
     ap.add_argument("--only", default="", help="only captures whose name contains this")
-    ap.add_argument("--part", choices=("all", "compare", "malformed"), default="all")
+    ap.add_argument("--part", choices=("all", "compare", "malformed", "workers"), default="all")
     ap.add_argument("--jobs", type=int, default=max(1, min(4, os.cpu_count() or 1)))
     args = ap.parse_args()
 
@@ -187,11 +212,11 @@ def main():
     exe = os.path.abspath(args.shardflow)
     top = [c for c in list_captures(pcaps) if args.only in os.path.basename(c)]
     bad = [c for c in list_captures(os.path.join(pcaps, "malformed")) if args.only in os.path.basename(c)]
-    wanted = {"all": top + bad, "compare": top, "malformed": bad}[args.part]
+    wanted = {"all": top + bad, "compare": top, "malformed": bad, "workers": top + bad}[args.part]
     if not os.path.isdir(pcaps) or not wanted:
         sfcommon.skip(f"../shared/pcaps not present ({pcaps})" if not os.path.isdir(pcaps)
                       else f"no captures to run under {pcaps} (--part {args.part}, --only {args.only!r})")
-    if args.part != "malformed" and shutil.which("tshark") is None:
+    if args.part in ("all", "compare") and shutil.which("tshark") is None:
         sfcommon.skip("tshark not installed: the per-tuple comparison needs it")
 
     failed = False
@@ -219,6 +244,18 @@ def main():
                 bad_caps.append(os.path.basename(cap))
         print(f"SUMMARY malformed: {len(bad)} captures, conservation and exit 0 on "
               f"{len(bad) - len(bad_caps)}, failing {len(bad_caps)}"
+              f"{': ' + ', '.join(bad_caps) if bad_caps else ''}")
+        failed = failed or bool(bad_caps)
+    if args.part in ("all", "workers"):
+        caps = top + bad
+        results = run_all(check_worker_independence, exe, caps, args.jobs)
+        bad_caps = []
+        for cap, (ok, lines, _) in zip(caps, results):
+            print("\n".join(lines))
+            if not ok:
+                bad_caps.append(os.path.basename(cap))
+        print(f"SUMMARY workers: {len(caps)} captures, {sum(r[2] for r in results)} records, identical for "
+              f"1/2/3 workers on {len(caps) - len(bad_caps)}, differing on {len(bad_caps)}"
               f"{': ' + ', '.join(bad_caps) if bad_caps else ''}")
         failed = failed or bool(bad_caps)
     if failed:

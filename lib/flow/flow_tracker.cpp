@@ -75,7 +75,12 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
     }
     table_->lookup_bulk(keys, hashes, chunk, positions);
     for (std::uint32_t i = 0; i < chunk; ++i) {
-      if (positions[i] >= 0) rte_prefetch0(&table_->record(static_cast<std::uint32_t>(positions[i])));
+      if (positions[i] >= 0) {
+        // Both lines: counters and timestamps live in the second.
+        const auto* rec = reinterpret_cast<const char*>(&table_->record(static_cast<std::uint32_t>(positions[i])));
+        rte_prefetch0(rec);
+        rte_prefetch0(rec + 64);
+      }
     }
     table_changed_ = false;
     for (std::uint32_t i = 0; i < chunk; ++i) {

@@ -12,13 +12,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_log.h>
+#include "dpdk/eal.hpp"
 
 namespace sf::bench {
 std::uint64_t flow_table_bytes(std::uint32_t flows);
@@ -88,12 +85,9 @@ int main(int argc, char** argv) {
   const std::string prefix = "--file-prefix=sfb-" + std::to_string(getpid());
   std::vector<std::string> args = {"sf_micro_bench", "--no-huge", "--no-pci", "-m", std::to_string(mem_mb),
                                    prefix, lcores_arg(), "--no-telemetry", "--log-level=lib.eal:warning"};
-  std::vector<char*> eal_argv;
-  for (auto& a : args) eal_argv.push_back(a.data());
-  eal_argv.push_back(nullptr);
-  rte_openlog_stream(stderr);
-  if (rte_eal_init(static_cast<int>(args.size()), eal_argv.data()) < 0) {
-    std::fprintf(stderr, "rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+  auto eal = sf::Eal::init(args);  // cleanup and runtime folder removal when it goes
+  if (!eal) {
+    std::fprintf(stderr, "%s\n", eal.error().c_str());
     return 1;
   }
   std::fprintf(stderr, "EAL: -m %llu MiB\n", static_cast<unsigned long long>(mem_mb));
@@ -101,14 +95,6 @@ int main(int argc, char** argv) {
   sf::bench::register_flow_benchmarks(flows);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  sf::bench::release_flow_fixtures();
-
-  // EAL leaves its runtime directory (config, fbarrays) behind: remove ours.
-  const std::string runtime_dir = rte_eal_get_runtime_dir();
-  rte_eal_cleanup();
-  if (runtime_dir.find("/sfb-") != std::string::npos) {
-    std::error_code ec;
-    std::filesystem::remove_all(runtime_dir, ec);
-  }
+  sf::bench::release_flow_fixtures();  // before the EAL memory they live in goes
   return 0;
 }

@@ -87,6 +87,9 @@ int main(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A reader that goes away (--json - | head) is a write error to count and
+  // report (exit 74), not a reason to die mid-run.
+  std::signal(SIGPIPE, SIG_IGN);
 
   auto eal = sf::Eal::init(sf::build_eal_args(config, sf::allowed_cpus(), cli->eal_args, getpid()));
   if (!eal) {

@@ -7,6 +7,7 @@ before (or right after) EAL start-up: 0 ok, 64 usage, 66 input unreadable,
 
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,25 @@ def main():
         with EalPrefix("cli") as eal:
             p = run(exe, "-r", garbage, "-w", "1", *eal.args())
         check("non-pcap capture exits 66", p.returncode == 66, p)
+
+        # ---- a JSON reader that goes away: counted write error, exit 74, no SIGPIPE death ----
+        one_udp = os.path.join(tmp, "one_udp.pcap")
+        with open(one_udp, "wb") as f:
+            udp = struct.pack("!HHHH", 1234, 53, 8, 0)
+            ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                             bytes([10, 0, 0, 1]), bytes([10, 0, 0, 2]))
+            frame = b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
+            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+            f.write(struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame)
+        with EalPrefix("cli") as eal:
+            proc = subprocess.Popen([exe, "-r", one_udp, "-w", "1", "--json", "-", *eal.args()],
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            proc.stdout.close()  # the reader is gone before the first record
+            err = proc.stderr.read()
+            rc = proc.wait(timeout=120)
+        p = subprocess.CompletedProcess(proc.args, rc, "", err)
+        check("closed JSON reader exits 74 (not killed by SIGPIPE)", rc == 74, p)
+        check("closed JSON reader is reported", "JSON export" in err and "Broken pipe" in err, p)
     if FAILURES:
         print(f"{len(FAILURES)} check(s) failed: {', '.join(FAILURES)}", file=sys.stderr)
         return 1

@@ -25,6 +25,11 @@ bool is_pure_syn(std::uint8_t flags) noexcept {
   return (flags & (tcpflag::kSyn | tcpflag::kAck)) == tcpflag::kSyn;
 }
 
+// Why a flow that outlived its timeout ends. tcp_bits stay 0 for non-TCP flows.
+EndReason timeout_end_reason(const FlowRecord& r) noexcept {
+  return tcp_closed(r.tcp_bits) ? EndReason::tcp_close : EndReason::idle;
+}
+
 }  // namespace
 
 std::string_view end_reason_name(EndReason r) noexcept {
@@ -122,7 +127,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
     const bool is_tcp = r.key.proto == ipproto::kTcp;
     if (clock > r.last_ts_ns && clock - r.last_ts_ns > idle_timeout(r)) {
       // Timed out by the clock of this very packet: the wheel may not have run yet.
-      end_flow(static_cast<std::uint32_t>(pos), is_tcp && tcp_closed(r.tcp_bits) ? EndReason::tcp_close : EndReason::idle);
+      end_flow(static_cast<std::uint32_t>(pos), timeout_end_reason(r));
       pos = -1;
     } else if (is_tcp && is_pure_syn(m.tcp_flags) && tcp_closed(r.tcp_bits) &&
                !((r.tcp_bits & kTcpSynSeen) && r.syn_isn == m.tcp_seq)) {
@@ -239,8 +244,7 @@ void FlowTracker::on_timer(std::uint32_t pos) noexcept {
   FlowRecord& r = table_->record(pos);
   const std::uint64_t deadline = r.last_ts_ns + idle_timeout(r);
   if (now_ns_ > deadline) {
-    const bool closed = r.key.proto == ipproto::kTcp && tcp_closed(r.tcp_bits);
-    end_flow(pos, closed ? EndReason::tcp_close : EndReason::idle);
+    end_flow(pos, timeout_end_reason(r));
   } else {
     wheel_.schedule(pos, deadline);
   }
@@ -261,11 +265,11 @@ void FlowTracker::finish(std::uint64_t now_ns, EndReason reason) noexcept {
   for (std::uint32_t pos = 0; pos < table_->capacity() && table_->size() > 0; ++pos) {
     const FlowRecord& r = table_->record(pos);
     if (!r.in_use) continue;
-    const bool closed = r.key.proto == ipproto::kTcp && tcp_closed(r.tcp_bits);
     // The wheel fires whole ticks only: a deadline inside the last tick has
     // still passed, and the flow ended by timeout, not by end of input.
+    // A closed connection ends as tcp_close either way.
     const bool timed_out = now_ns_ > r.last_ts_ns + idle_timeout(r);
-    end_flow(pos, closed ? EndReason::tcp_close : timed_out ? EndReason::idle : reason);
+    end_flow(pos, timed_out || tcp_closed(r.tcp_bits) ? timeout_end_reason(r) : reason);
   }
   counters_.active_flows.set(0);
 }

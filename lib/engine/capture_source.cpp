@@ -95,10 +95,7 @@ std::uint16_t CaptureSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
       pending_ = true;
     }
     rte_mbuf* m = to_mbuf(pool);
-    if (m == nullptr) {
-      ++mbuf_shortages_;  // workers still hold the mbufs; the caller retries
-      break;
-    }
+    if (m == nullptr) break;  // workers still hold the mbufs: the caller counts and retries
     pending_ = false;
     out[got++] = m;
   }

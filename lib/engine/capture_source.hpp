@@ -38,7 +38,6 @@ class CaptureSource {
   bool eof() const noexcept { return eof_; }
   // Set when reading stopped on an error (e.g. a truncated file) rather than at a clean end.
   const std::string& error() const noexcept { return error_; }
-  std::uint64_t mbuf_shortages() const noexcept { return mbuf_shortages_; }
 
  private:
   CaptureSource(pcap* p, LinkType lt) : pcap_(p), link_(lt) {}
@@ -53,7 +52,6 @@ class CaptureSource {
   const pcap_pkthdr* hdr_ = nullptr;
   const unsigned char* data_ = nullptr;
   std::string error_;
-  std::uint64_t mbuf_shortages_ = 0;
 };
 
 }  // namespace sf

@@ -119,7 +119,6 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
     wk.control = e.control.get();
     wk.burst_size = c.burst_size;
     wk.idle_yield = c.lcores.idle_yield;
-    wk.counters = &e.worker_counters[w];
     e.channel_ptrs.push_back(wk.channel);
   }
 

@@ -21,7 +21,6 @@ struct Worker {
   EngineControl* control = nullptr;
   std::uint32_t burst_size = 32;
   bool idle_yield = true;
-  WorkerCounters* counters = nullptr;
 
   // The lcore entry point (rte_eal_remote_launch).
   static int main(void* self) noexcept;

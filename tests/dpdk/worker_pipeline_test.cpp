@@ -47,7 +47,6 @@ TEST(WorkerPipeline, EveryPacketLandsInExactlyOneRecord) {
     workers[w].control = &control;
     workers[w].burst_size = 32;
     workers[w].idle_yield = true;
-    workers[w].counters = &wcounters[w];
   }
   RxCounters rx_counters;
   RxOptions opt;

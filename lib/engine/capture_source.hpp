@@ -8,36 +8,34 @@
 #include <string>
 
 #include "common/result.hpp"
-#include "packet/link_type.hpp"
+#include "engine/packet_source.hpp"
 
-struct rte_mbuf;
-struct rte_mempool;
 struct pcap;
 struct pcap_pkthdr;
 
 namespace sf {
 
-class CaptureSource {
+class CaptureSource final : public PacketSource {
  public:
   static Result<std::unique_ptr<CaptureSource>> open(const std::string& path);
-  ~CaptureSource();
+  ~CaptureSource() override;
   CaptureSource(const CaptureSource&) = delete;
   CaptureSource& operator=(const CaptureSource&) = delete;
 
-  LinkType link_type() const noexcept { return link_; }
+  LinkType link_type() const noexcept override { return link_; }
   // False when the capture's link type is not one the parser knows.
-  bool link_supported() const noexcept { return link_supported_; }
+  bool link_supported() const noexcept override { return link_supported_; }
   // Set at open for a capture that can be read but not decoded.
-  const std::string& warning() const noexcept { return warning_; }
+  const std::string& warning() const noexcept override { return warning_; }
 
   // Reads up to n packets into mbufs from pool, with PacketMeta ts_ns and
   // wire_len set. Returns fewer than n when the pool is short (retry later) or
   // at end of file (then eof() is true).
-  std::uint16_t read_burst(rte_mempool* pool, rte_mbuf** out, std::uint16_t n) noexcept;
+  std::uint16_t read_burst(rte_mempool* pool, rte_mbuf** out, std::uint16_t n) noexcept override;
 
-  bool eof() const noexcept { return eof_; }
+  bool eof() const noexcept override { return eof_; }
   // Set when reading stopped on an error (e.g. a truncated file) rather than at a clean end.
-  const std::string& error() const noexcept { return error_; }
+  const std::string& error() const noexcept override { return error_; }
 
  private:
   CaptureSource(pcap* p, LinkType lt) : pcap_(p), link_(lt) {}

@@ -33,7 +33,7 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<ExportChannel>> channels;
   std::vector<std::unique_ptr<FlowTracker>> trackers;
   std::vector<Worker> workers;
-  std::unique_ptr<CaptureSource> source;
+  std::unique_ptr<PacketSource> source;
   std::unique_ptr<RxStage> rx_stage;
   RxLoop rx_loop;
   std::unique_ptr<JsonExporter> exporter;
@@ -52,6 +52,15 @@ Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
+  if (config.read_path.empty()) {
+    return make_error("no input: give a capture file with -r FILE (or input.read in the YAML)");
+  }
+  auto src = CaptureSource::open(config.read_path);
+  if (!src) return make_error(src.error());
+  return create(config, std::move(src.value()));
+}
+
+Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique_ptr<PacketSource> source) {
   auto impl = std::make_unique<Impl>();
   Impl& e = *impl;
   e.config = config;
@@ -60,11 +69,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
   const std::uint32_t n_workers = c.lcores.workers;
   const int socket = static_cast<int>(rte_socket_id());
 
-  if (c.read_path.empty()) {
-    return make_error("no input: give a capture file with -r FILE (or input.read in the YAML)");
-  }
   if (n_rx != 1) {
-    return make_error("lcores.rx: a capture file is read by exactly one RX lcore (got " + std::to_string(n_rx) + ")");
+    return make_error("lcores.rx: an input is read by exactly one RX lcore (got " + std::to_string(n_rx) + ")");
   }
   if (rte_lcore_count() < 1 + n_rx + n_workers) {
     return make_error("EAL has " + std::to_string(rte_lcore_count()) + " lcores; " + std::to_string(1 + n_rx + n_workers) +
@@ -73,9 +79,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
   }
   e.hash_seed = c.flow_table.hash_seed != 0 ? c.flow_table.hash_seed : std::random_device{}();
 
-  auto src = CaptureSource::open(c.read_path);
-  if (!src) return make_error(src.error());
-  e.source = std::move(src.value());
+  e.source = std::move(source);
 
   e.pool = rte_pktmbuf_pool_create("sf_mbufs", c.mempool.mbufs, c.mempool.cache, kMbufPrivSize,
                                    static_cast<std::uint16_t>(c.mempool.data_room + RTE_PKTMBUF_HEADROOM), socket);
@@ -98,7 +102,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
   }
 
   // Capture files set their own pace: wait for room rather than drop.
-  const bool from_file = true;
+  const bool from_file = !e.source->live();
   const bool wait_rings = c.rings.on_full == OnRingFull::Wait || (c.rings.on_full == OnRingFull::Auto && from_file);
   const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
   e.workers.resize(n_workers);

@@ -11,6 +11,7 @@
 
 #include "common/result.hpp"
 #include "config/config.hpp"
+#include "engine/packet_source.hpp"
 #include "metrics/lcore_counters.hpp"
 
 namespace sf {
@@ -51,7 +52,11 @@ struct EngineReport {
 
 class Engine {
  public:
+  // Reads the capture file config.read_path.
   static Result<std::unique_ptr<Engine>> create(const Config& config);
+  // Reads from any source (the benchmarks' in-memory generator). A live()
+  // source gets drop-when-full rings unless rings.on_full says wait.
+  static Result<std::unique_ptr<Engine>> create(const Config& config, std::unique_ptr<PacketSource> source);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;

@@ -1,18 +1,19 @@
-// An RX lcore fed by a capture file: read bursts into mbufs, run the RX stage,
-// stop at end of file or on a stop request, then mark this RX done.
+// An RX lcore fed by a PacketSource (a capture file, or the benchmarks'
+// in-memory generator): read bursts into mbufs, run the RX stage, stop at the
+// end of input or on a stop request, then mark this RX done.
 #pragma once
 
 #include <cstdint>
 #include <string>
 
-#include "engine/capture_source.hpp"
+#include "engine/packet_source.hpp"
 #include "engine/engine_control.hpp"
 #include "engine/rx_stage.hpp"
 
 namespace sf {
 
 struct RxLoop {
-  CaptureSource* source = nullptr;
+  PacketSource* source = nullptr;
   RxStage* stage = nullptr;
   rte_mempool* pool = nullptr;
   EngineControl* control = nullptr;

@@ -120,6 +120,7 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique
     for (std::uint32_t r = 0; r < n_rx; ++r) wk.rx_rings.push_back(e.rings[r * n_workers + w]);
     wk.tracker = e.trackers.back().get();
     wk.channel = e.channels.back().get();
+    wk.counters = &e.worker_counters[w];
     wk.control = e.control.get();
     wk.burst_size = c.burst_size;
     wk.idle_yield = c.lcores.idle_yield;
@@ -210,6 +211,9 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
 }
 
 const std::string& Engine::input_warning() const { return impl_->source->warning(); }
+
+std::span<const RxCounters> Engine::rx_counters() const { return impl_->rx_counters; }
+std::span<const WorkerCounters> Engine::worker_counters() const { return impl_->worker_counters; }
 
 EngineReport Engine::report() const {
   const Impl& e = *impl_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,9 @@ class Engine {
   Status run(const std::function<bool()>& stop_requested);
 
   EngineReport report() const;
+  // Live per-lcore counters (single writer each, safe to read while running).
+  std::span<const RxCounters> rx_counters() const;
+  std::span<const WorkerCounters> worker_counters() const;
   // A problem with the input found at start-up that does not stop the run.
   const std::string& input_warning() const;
 

@@ -1,5 +1,6 @@
 #include "engine/rx_loop.hpp"
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 
 #include "engine/idle_policy.hpp"
@@ -17,10 +18,12 @@ void RxLoop::run() noexcept {
   const auto burst = static_cast<std::uint16_t>(burst_size < kMaxBurst ? burst_size : kMaxBurst);
   IdlePolicy idle(idle_yield);
   while (!control->stop.load(std::memory_order_relaxed)) {
+    const std::uint64_t poll_start = rte_rdtsc();
     const std::uint16_t n = source->read_burst(pool, mbufs, burst);
     if (n != 0) {
       stage->process_burst(mbufs, n);
       idle.busy();
+      counters->busy_cycles.add(rte_rdtsc() - poll_start);
     }
     if (source->eof()) break;
     if (n == 0) {

@@ -2,6 +2,7 @@
 
 #include <span>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -122,12 +123,14 @@ void RxStage::dispatch() noexcept {
     if (SF_UNLIKELY(sent < count)) {
       if (opt_.wait_when_full) {
         counters_.ring_full_waits.inc();
+        const std::uint64_t wait_start = rte_rdtsc();
         while (sent < count) {
           idle_.idle();
           sent += rte_ring_sp_enqueue_burst(rings_[w], reinterpret_cast<void* const*>(batch + sent), count - sent,
                                             nullptr);
         }
         idle_.busy();
+        counters_.ring_wait_cycles.add(rte_rdtsc() - wait_start);
       } else {
         counters_.ring_full.add(count - sent);
         rte_pktmbuf_free_bulk(batch + sent, count - sent);

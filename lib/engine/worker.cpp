@@ -1,5 +1,6 @@
 #include "engine/worker.hpp"
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -26,6 +27,7 @@ void Worker::run() noexcept {
     // then empty, every packet up to that clock has been seen.
     const std::uint64_t input_clock = control->min_rx_clock();
     const bool inputs_done = control->all_rx_done();
+    const std::uint64_t poll_start = rte_rdtsc();
     std::uint32_t total = 0;
     for (rte_ring* ring : rx_rings) {
       const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(mbufs), burst, nullptr);
@@ -39,6 +41,7 @@ void Worker::run() noexcept {
     if (total != 0) {
       idle.busy();
       tracker->advance_clock(tracker->now_ns());
+      counters->busy_cycles.add(rte_rdtsc() - poll_start);
       continue;
     }
     tracker->advance_clock(input_clock);

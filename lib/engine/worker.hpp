@@ -8,6 +8,7 @@
 #include "engine/engine_control.hpp"
 #include "export/export_channel.hpp"
 #include "flow/flow_tracker.hpp"
+#include "metrics/lcore_counters.hpp"
 
 struct rte_ring;
 
@@ -18,6 +19,7 @@ struct Worker {
   std::vector<rte_ring*> rx_rings;  // one per RX lcore
   FlowTracker* tracker = nullptr;
   ExportChannel* channel = nullptr;
+  WorkerCounters* counters = nullptr;  // the tracker's block; the loop adds busy cycles
   EngineControl* control = nullptr;
   std::uint32_t burst_size = 32;
   bool idle_yield = true;

@@ -23,6 +23,8 @@ struct alignas(64) RxCounters {
   Counter ring_full_waits;      // bursts that waited for room (wait mode)
   Counter mbuf_alloc_waits;     // capture source waited for free mbufs
   Counter capture_errors;       // read errors that ended the capture early
+  Counter busy_cycles;          // TSC cycles in polls that found packets (utilisation)
+  Counter ring_wait_cycles;     // of which waiting for ring room (wait mode)
 };
 
 struct alignas(64) WorkerCounters {
@@ -37,6 +39,7 @@ struct alignas(64) WorkerCounters {
   Counter active_flows;         // gauge
   Counter timers_fired;
   Counter stale_lookups;        // bulk lookup results re-checked after a table change
+  Counter busy_cycles;          // TSC cycles in polls that found packets (utilisation)
 };
 
 }  // namespace sf

@@ -44,6 +44,7 @@ TEST(WorkerPipeline, EveryPacketLandsInExactlyOneRecord) {
     workers[w].rx_rings = {rings[w]};
     workers[w].tracker = trackers[w].get();
     workers[w].channel = channels[w].get();
+    workers[w].counters = &wcounters[w];
     workers[w].control = &control;
     workers[w].burst_size = 32;
     workers[w].idle_yield = true;

@@ -53,7 +53,6 @@ FlowTracker::FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& t
                          std::uint16_t worker_id, EventSink& sink, WorkerCounters& counters)
     : table_(std::move(table)),
       wheel_(table_->capacity(), wheel_slots(timeouts), timeouts.tick_ns),
-      lru_(table_->capacity()),
       timeouts_(timeouts),
       on_full_(on_full),
       worker_id_(worker_id),
@@ -61,9 +60,9 @@ FlowTracker::FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& t
       counters_(counters) {}
 
 std::uint64_t FlowTracker::idle_timeout(const FlowRecord& r) const noexcept {
-  if (r.key.proto == ipproto::kTcp) return tcp_closed(r.tcp_bits) ? timeouts_.tcp_closed_ns : timeouts_.tcp_idle_ns;
-  if (r.key.proto == ipproto::kUdp) return timeouts_.udp_idle_ns;
-  if (r.key.proto == ipproto::kIcmp || r.key.proto == ipproto::kIcmpv6) return timeouts_.icmp_idle_ns;
+  if (r.proto == ipproto::kTcp) return tcp_closed(r.tcp_bits) ? timeouts_.tcp_closed_ns : timeouts_.tcp_idle_ns;
+  if (r.proto == ipproto::kUdp) return timeouts_.udp_idle_ns;
+  if (r.proto == ipproto::kIcmp || r.proto == ipproto::kIcmpv6) return timeouts_.icmp_idle_ns;
   return timeouts_.other_idle_ns;
 }
 
@@ -80,12 +79,8 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
     }
     table_->lookup_bulk(keys, hashes, chunk, positions);
     for (std::uint32_t i = 0; i < chunk; ++i) {
-      if (positions[i] >= 0) {
-        // Both lines: counters and timestamps live in the second.
-        const auto* rec = reinterpret_cast<const char*>(&table_->record(static_cast<std::uint32_t>(positions[i])));
-        rte_prefetch0(rec);
-        rte_prefetch0(rec + 64);
-      }
+      // The hot line only (FlowRecord's first): all an established flow's packet touches.
+      if (positions[i] >= 0) rte_prefetch0(&table_->record(static_cast<std::uint32_t>(positions[i])));
     }
     table_changed_ = false;
     for (std::uint32_t i = 0; i < chunk; ++i) {
@@ -124,7 +119,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
   std::uint32_t generation = 1;
   if (pos >= 0) {
     FlowRecord& r = table_->record(static_cast<std::uint32_t>(pos));
-    const bool is_tcp = r.key.proto == ipproto::kTcp;
+    const bool is_tcp = r.proto == ipproto::kTcp;
     if (clock > r.last_ts_ns && clock - r.last_ts_ns > idle_timeout(r)) {
       // Timed out by the clock of this very packet: the wheel may not have run yet.
       end_flow(static_cast<std::uint32_t>(pos), timeout_end_reason(r));
@@ -156,7 +151,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
   r.packets[d] += 1;
   r.bytes[d] += m.ip_bytes;
   if (m.ts_ns > r.last_ts_ns) r.last_ts_ns = m.ts_ns;
-  if (r.key.proto == ipproto::kTcp && m.has_l4) {
+  if (r.proto == ipproto::kTcp && m.has_l4) {
     r.tcp_flags[d] |= m.tcp_flags;
     const std::uint8_t before = r.tcp_bits;
     if (is_pure_syn(m.tcp_flags) && !(r.tcp_bits & kTcpSynSeen)) {
@@ -169,18 +164,13 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
     // only ever finds deadlines that moved later).
     if (!tcp_closed(before) && tcp_closed(r.tcp_bits)) wheel_.schedule(idx, r.last_ts_ns + timeouts_.tcp_closed_ns);
   }
-  if (on_full_ == OnTableFull::Evict) lru_.touch(idx);
 }
 
 std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation) noexcept {
   std::int32_t pos = table_->insert(m.key, m.hash);
   if (pos == -ENOSPC) {
     counters_.table_full_events.inc();
-    const std::uint32_t victim = lru_.oldest();
-    if (on_full_ == OnTableFull::Evict && victim != LruList::kNil) {
-      end_flow(victim, EndReason::evicted);
-      pos = table_->insert(m.key, m.hash);
-    }
+    if (on_full_ == OnTableFull::Evict && make_room()) pos = table_->insert(m.key, m.hash);
   }
   if (pos < 0) {
     counters_.table_full.inc();
@@ -194,6 +184,7 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
   r.flow_id = m.packet_id;
   r.generation = generation;
   r.in_use = 1;
+  r.proto = m.key.proto;
   // A flow first seen by its SYN-ACK was initiated by the SYN-ACK's receiver.
   const bool synack = m.key.proto == ipproto::kTcp && m.has_l4 &&
                       (m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck);
@@ -232,10 +223,30 @@ void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
   }
 }
 
+// The table is full: end the flow nearest its idle deadline (what the timer
+// wheel would end first), so eviction costs the packet path nothing. A flow
+// already past its deadline ends as a timeout, as the next tick would have.
+bool FlowTracker::make_room() noexcept {
+  for (;;) {
+    const std::uint32_t idx = wheel_.first_scheduled();
+    if (idx == TimerWheel::kNil) return false;
+    const FlowRecord& r = table_->record(idx);
+    const std::uint64_t deadline = r.last_ts_ns + idle_timeout(r);
+    if (now_ns_ > deadline) {
+      end_flow(idx, timeout_end_reason(r));
+      return true;
+    }
+    if (wheel_.in_slot_for(idx, deadline)) {
+      end_flow(idx, EndReason::evicted);
+      return true;
+    }
+    wheel_.schedule(idx, deadline);  // lazy re-arm: it has been active since
+  }
+}
+
 void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
   emit_record(table_->record(pos), reason);
   wheel_.cancel(pos);
-  lru_.remove(pos);
   table_->remove(pos);
   table_changed_ = true;
 }

@@ -8,7 +8,6 @@
 
 #include "config/config.hpp"
 #include "flow/flow_table.hpp"
-#include "flow/lru_list.hpp"
 #include "flow/packet_meta.hpp"
 #include "flow/timer_wheel.hpp"
 #include "metrics/lcore_counters.hpp"
@@ -59,11 +58,11 @@ class FlowTracker {
   void end_flow(std::uint32_t pos, EndReason reason) noexcept;
   void emit_record(const FlowRecord& r, EndReason reason) noexcept;
   void on_timer(std::uint32_t pos) noexcept;
+  [[gnu::cold]] bool make_room() noexcept;
   std::uint64_t idle_timeout(const FlowRecord& r) const noexcept;
 
   std::unique_ptr<FlowTable> table_;
   TimerWheel wheel_;
-  LruList lru_;
   FlowTimeouts timeouts_;
   OnTableFull on_full_;
   std::uint16_t worker_id_;

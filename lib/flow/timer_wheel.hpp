@@ -6,6 +6,10 @@
 //
 // Deadlines further out than the wheel's span land in the last slot of the
 // span and are simply re-armed when they come up.
+//
+// A bitmap of non-empty slots lets a full table find the flow nearest its
+// deadline (first_scheduled) in a few word scans instead of a walk over
+// empty slots; eviction in deadline order needs no per-packet recency list.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +31,15 @@ class TimerWheel {
   void schedule(std::uint32_t idx, std::uint64_t deadline_ns) noexcept;
   void cancel(std::uint32_t idx) noexcept;
   bool scheduled(std::uint32_t idx) const noexcept { return slot_of_[idx] != kNil; }
+  // True when schedule(idx, deadline_ns) would leave idx in its slot.
+  bool in_slot_for(std::uint32_t idx, std::uint64_t deadline_ns) const noexcept {
+    return slot_of_[idx] == slot_for(deadline_ns);
+  }
+
+  // A timer in the earliest non-empty slot after the current tick (the slot
+  // fires first), or kNil when none is scheduled. With lazy re-arm its real
+  // deadline may be later: the caller re-checks.
+  std::uint32_t first_scheduled() const noexcept;
 
   // Fires every timer whose slot is due at now_ns: fn(idx) is called with idx
   // already unscheduled; fn may schedule it again. Returns timers fired.
@@ -38,15 +51,18 @@ class TimerWheel {
 
  private:
   void link(std::uint32_t idx, std::uint32_t slot) noexcept;
+  std::uint32_t slot_for(std::uint64_t deadline_ns) const noexcept;
 
   std::uint64_t tick_ns_;
   std::uint32_t mask_;
   std::uint64_t current_tick_ = 0;
   std::uint32_t size_ = 0;
   std::vector<std::uint32_t> head_;     // per slot
+  std::vector<std::uint32_t> tail_;     // per slot
   std::vector<std::uint32_t> next_;     // per index
   std::vector<std::uint32_t> prev_;     // per index
   std::vector<std::uint32_t> slot_of_;  // per index, kNil when not scheduled
+  std::vector<std::uint64_t> occupied_;  // bit per slot: head_ != kNil
 };
 
 template <typename Fn>

@@ -284,33 +284,66 @@ TEST_F(TrackerTest, TableFullWithDropCountsAndLosesNoRecord) {
   expect_conservation();
 }
 
-TEST_F(TrackerTest, TableFullWithEvictEndsTheLeastRecentlyActiveFlow) {
+// Eviction order is the timer wheel's: the flow nearest its idle deadline
+// goes first (per protocol that is the least recently active one; a TCP flow
+// with its longer timeout outlasts UDP flows that went quiet later).
+TEST_F(TrackerTest, TableFullWithEvictEndsTheFlowNearestItsIdleTimeout) {
   make(test_timeouts(), OnTableFull::Evict, 16);
+  constexpr std::uint64_t kTick = 100 * kMs;
   std::vector<Tuple> flows;
   std::vector<std::uint64_t> ids;
-  for (std::uint16_t i = 0; i < 18; ++i) flows.push_back(Tuple{ipproto::kUdp, "10.0.0.1", static_cast<std::uint16_t>(1000 + i), "10.0.0.2", 53});
-  for (std::uint16_t i = 0; i < 16; ++i) ids.push_back(send(flows[i], kT0 + i));
-  send(flows[0].reply(), kT0 + 20);
-  send(flows[1], kT0 + 19);  // an older timestamp, but the most recent activity
-  // Least recently active first: 2, 3, ..., 15, 0, 1.
-  ids.push_back(send(flows[16], kT0 + 30));
+  for (std::uint16_t i = 0; i < 18; ++i) {
+    flows.push_back(Tuple{i == 2 ? ipproto::kTcp : ipproto::kUdp, "10.0.0.1", static_cast<std::uint16_t>(1000 + i),
+                          "10.0.0.2", 53});
+  }
+  for (std::uint16_t i = 0; i < 16; ++i) ids.push_back(send(flows[i], kT0 + i * kTick));
+  send(flows[0].reply(), kT0 + 20 * kTick);
+  send(flows[1], kT0 + 19 * kTick);
+  // Nearest deadline first: 3, 4, ..., 15 (UDP, 60 s), 1, 0, and 2 (TCP, 300 s) last.
+  ids.push_back(send(flows[16], kT0 + 30 * kTick));
   ASSERT_EQ(events().size(), 1U);
   EXPECT_EQ(events()[0].end_reason, EndReason::evicted);
-  EXPECT_EQ(events()[0].flow_id, ids[2]);
+  EXPECT_EQ(events()[0].flow_id, ids[3]);
   EXPECT_EQ(total_packets(events()[0]), 1U);
-  ids.push_back(send(flows[17], kT0 + 31));
+  ids.push_back(send(flows[17], kT0 + 31 * kTick));
   ASSERT_EQ(events().size(), 2U);
-  EXPECT_EQ(events()[1].flow_id, ids[3]);
+  EXPECT_EQ(events()[1].flow_id, ids[4]);
   EXPECT_EQ(counters().table_full_events.get(), 2U);
   EXPECT_EQ(counters().table_full.get(), 0U);
   EXPECT_EQ(records(EndReason::evicted), 2U);
-  // The evicted flow comes back as a new flow (evicting the next oldest).
-  const std::uint64_t back = send(flows[2], kT0 + 40);
+  // The evicted flow comes back as a new flow (evicting the next nearest).
+  const std::uint64_t back = send(flows[3], kT0 + 40 * kTick);
   ASSERT_EQ(events().size(), 3U);
-  EXPECT_EQ(events()[2].flow_id, ids[4]);
-  tracker().finish(kT0 + 50, EndReason::eof);
-  ASSERT_EQ(events().size(), 19U);
+  EXPECT_EQ(events()[2].flow_id, ids[5]);
+  // Drain the UDP flows the same way: 6..15, then 1 and 0; TCP flows[2] stays.
+  for (std::uint16_t i = 0; i < 12; ++i) {
+    send(Tuple{ipproto::kTcp, "10.0.0.9", static_cast<std::uint16_t>(2000 + i), "10.0.0.2", 80},
+         kT0 + (50 + i) * kTick);
+  }
+  ASSERT_EQ(events().size(), 15U);
+  EXPECT_EQ(events()[13].flow_id, ids[1]);
+  EXPECT_EQ(events()[14].flow_id, ids[0]);
+  for (const FlowEvent& e : events()) EXPECT_NE(e.flow_id, ids[2]) << "the TCP flow is evicted last";
+  tracker().finish(kT0 + 100 * kTick, EndReason::eof);
   EXPECT_EQ(std::count_if(events().begin(), events().end(), [&](const FlowEvent& e) { return e.flow_id == back; }), 1);
+  expect_conservation();
+}
+
+// A full table whose oldest flow has already passed its idle timeout (the
+// wheel has not ticked yet) ends that flow as idle: it was not evicted.
+TEST_F(TrackerTest, TableFullEndsAFlowPastItsTimeoutAsIdle) {
+  make(test_timeouts(), OnTableFull::Evict, 16);
+  std::vector<std::uint64_t> ids;
+  for (std::uint16_t i = 0; i < 17; ++i) {
+    const Tuple t{ipproto::kUdp, "10.0.0.1", static_cast<std::uint16_t>(1000 + i), "10.0.0.2", 53};
+    ids.push_back(send(t, i < 16 ? kT0 + i * kMs : kT0 + 60 * kSec + 5 * kMs));
+  }
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].flow_id, ids[0]);
+  EXPECT_EQ(events()[0].end_reason, EndReason::idle);
+  EXPECT_EQ(counters().table_full_events.get(), 1U);
+  EXPECT_EQ(records(EndReason::evicted), 0U);
+  tracker().finish(kT0 + 61 * kSec, EndReason::eof);
   expect_conservation();
 }
 

@@ -342,15 +342,17 @@ TEST_F(TrackerTest, BurstEvictsAFlowThatALaterPacketBelongsTo) {
   make(test_timeouts(), OnTableFull::Evict, 16);
   std::vector<Tuple> flows;
   for (std::uint16_t i = 0; i < 17; ++i) flows.push_back(Tuple{ipproto::kUdp, "10.0.0.1", static_cast<std::uint16_t>(100 + i), "10.0.0.2", 53});
-  for (std::uint16_t i = 0; i < 16; ++i) send(flows[i], kT0 + i);
+  constexpr std::uint64_t kTick = 100 * kMs;  // one flow per wheel slot: a strict eviction order
+  for (std::uint16_t i = 0; i < 16; ++i) send(flows[i], kT0 + i * kTick);
   // flows[16] evicts flows[0]; the next packets of flows[0] looked it up before that.
-  burst({pkt(flows[16], kT0 + 20), pkt(flows[0], kT0 + 21), pkt(flows[0], kT0 + 22), pkt(flows[16], kT0 + 23)});
+  const std::uint64_t t = kT0 + 20 * kTick;
+  burst({pkt(flows[16], t), pkt(flows[0], t + 1), pkt(flows[0], t + 2), pkt(flows[16], t + 3)});
   ASSERT_EQ(events().size(), 2U);
   EXPECT_EQ(events()[0].flow_id, 1U);
   EXPECT_EQ(total_packets(events()[0]), 1U);
   EXPECT_EQ(events()[0].end_reason, EndReason::evicted);
   EXPECT_EQ(events()[1].flow_id, 2U) << "flows[0], back, evicts the next oldest";
-  tracker().finish(kT0 + 30, EndReason::eof);
+  tracker().finish(t + kTick, EndReason::eof);
   ASSERT_EQ(events().size(), 18U);
   for (const FlowEvent& e : events()) {
     if (e.key == meta_of(flows[0], 0, 0).key && e.end_reason == EndReason::eof) {

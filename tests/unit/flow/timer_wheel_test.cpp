@@ -1,7 +1,8 @@
 // TimerWheel: when timers fire (only after their deadline's tick), cancel and
 // move, re-arm from the callback, jumps over more than one revolution, lazy
-// re-arm of deadlines beyond the span, and that an advance touches only the
-// timers that are due.
+// re-arm of deadlines beyond the span, that an advance touches only the
+// timers that are due, and that first_scheduled() names a timer of the slot
+// that fires first (checked by firing a copy of the wheel tick by tick).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -273,6 +274,62 @@ TEST(TimerWheel, RandomOperationsMatchAModel) {
     ASSERT_EQ(w.size(), due_tick.size());
     for (std::uint32_t i = 0; i < kCap; i += 37) ASSERT_EQ(w.scheduled(i), due_tick.count(i) == 1);
   }
+}
+
+// The earliest slot, found through the bitmap, against the independent answer:
+// advance a copy one tick at a time until something fires.
+void check_first_scheduled(const TimerWheel& w, std::uint64_t now, std::uint64_t tick) {
+  const std::uint32_t first = w.first_scheduled();
+  if (w.size() == 0) {
+    EXPECT_EQ(first, TimerWheel::kNil);
+    return;
+  }
+  ASSERT_NE(first, TimerWheel::kNil);
+  TimerWheel copy = w;
+  for (std::uint64_t t = now + tick;; t += tick) {
+    const Ids fired = advance(copy, t);
+    if (fired.empty()) continue;
+    EXPECT_NE(std::find(fired.begin(), fired.end(), first), fired.end())
+        << "first_scheduled() = " << first << " is not in the first slot to fire";
+    return;
+  }
+}
+
+TEST(TimerWheel, FirstScheduledIsInTheSlotThatFiresFirst) {
+  for (const std::uint32_t slots : {4U, 16U, 64U, 256U, 4096U}) {
+    SCOPED_TRACE(slots);
+    constexpr std::uint64_t kTick = 10;
+    constexpr std::uint32_t kCapacity = 64;
+    TimerWheel w(kCapacity, slots, kTick);
+    std::mt19937 rng(slots);
+    std::uint64_t now = 1000;
+    w.start(now);
+    EXPECT_EQ(w.first_scheduled(), TimerWheel::kNil);
+    for (int step = 0; step < 3000; ++step) {
+      const std::uint32_t idx = rng() % kCapacity;
+      switch (rng() % 4) {
+        case 0:
+        case 1: w.schedule(idx, now + rng() % (slots * kTick * 2)); break;
+        case 2: w.cancel(idx); break;
+        default:
+          now += rng() % (kTick * 8);
+          advance(w, now);
+      }
+      check_first_scheduled(w, now, kTick);
+    }
+  }
+}
+
+TEST(TimerWheel, FirstScheduledAfterWrappingTheWheel) {
+  TimerWheel w(8, 128, 1);
+  w.start(120);               // current slot near the end of the wheel
+  w.schedule(1, 130);         // wraps to slot 3
+  w.schedule(2, 200);         // slot 73, later
+  EXPECT_EQ(w.first_scheduled(), 1U);
+  w.cancel(1);
+  EXPECT_EQ(w.first_scheduled(), 2U);
+  w.cancel(2);
+  EXPECT_EQ(w.first_scheduled(), TimerWheel::kNil);
 }
 
 }  // namespace

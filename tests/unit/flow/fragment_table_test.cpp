@@ -1,5 +1,4 @@
-// LruList (recency order for eviction) and FragmentTable (which flow a later
-// fragment belongs to).
+// FragmentTable: which flow a later fragment belongs to.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,97 +7,9 @@
 #include <vector>
 
 #include "flow/fragment_table.hpp"
-#include "flow/lru_list.hpp"
 
 namespace sf {
 namespace {
-
-// Pops every index from oldest to newest.
-std::vector<std::uint32_t> drain(LruList& l) {
-  std::vector<std::uint32_t> out;
-  for (std::uint32_t i = l.oldest(); i != LruList::kNil; i = l.oldest()) {
-    out.push_back(i);
-    l.remove(i);
-  }
-  return out;
-}
-
-using Ids = std::vector<std::uint32_t>;
-
-TEST(LruList, EmptyHasNoOldest) {
-  LruList l(4);
-  EXPECT_EQ(l.oldest(), LruList::kNil);
-  l.remove(2);  // absent: harmless
-  EXPECT_EQ(l.oldest(), LruList::kNil);
-}
-
-TEST(LruList, OrderIsLeastRecentlyTouchedFirst) {
-  LruList l(8);
-  for (std::uint32_t i : {3, 1, 4, 0, 5}) l.touch(i);
-  EXPECT_EQ(l.oldest(), 3U);
-  l.touch(3);  // head to the back
-  EXPECT_EQ(l.oldest(), 1U);
-  l.touch(4);  // middle to the back
-  l.touch(4);  // already newest: no change
-  EXPECT_EQ(drain(l), (Ids{1, 0, 5, 3, 4}));
-  EXPECT_EQ(l.oldest(), LruList::kNil);
-}
-
-TEST(LruList, RemoveHeadMiddleTailAndReinsert) {
-  LruList l(8);
-  for (std::uint32_t i = 0; i < 6; ++i) l.touch(i);
-  l.remove(0);  // head
-  l.remove(3);  // middle
-  l.remove(5);  // tail
-  l.remove(5);  // twice
-  EXPECT_EQ(l.oldest(), 1U);
-  l.touch(0);  // back in, as newest
-  l.touch(7);
-  EXPECT_EQ(drain(l), (Ids{1, 2, 4, 0, 7}));
-  // After draining, everything can be inserted again.
-  l.touch(2);
-  EXPECT_EQ(l.oldest(), 2U);
-  l.remove(2);
-  EXPECT_EQ(l.oldest(), LruList::kNil);
-}
-
-TEST(LruList, SingleElement) {
-  LruList l(2);
-  l.touch(1);
-  l.touch(1);
-  EXPECT_EQ(l.oldest(), 1U);
-  l.remove(1);
-  EXPECT_EQ(l.oldest(), LruList::kNil);
-  l.touch(0);
-  l.touch(1);
-  l.remove(1);  // tail removed: head stays
-  EXPECT_EQ(l.oldest(), 0U);
-  l.touch(1);
-  EXPECT_EQ(drain(l), (Ids{0, 1}));
-}
-
-TEST(LruList, RandomOperationsMatchAModel) {
-  constexpr std::uint32_t kCap = 64;
-  LruList l(kCap);
-  std::deque<std::uint32_t> model;  // front = oldest
-  std::mt19937 rng(8);
-  for (int i = 0; i < 50000; ++i) {
-    const std::uint32_t idx = rng() % kCap;
-    const auto it = std::find(model.begin(), model.end(), idx);
-    if (rng() % 3 == 0) {
-      l.remove(idx);
-      if (it != model.end()) model.erase(it);
-    } else {
-      l.touch(idx);
-      if (it != model.end()) model.erase(it);
-      model.push_back(idx);
-    }
-    ASSERT_EQ(l.oldest(), model.empty() ? LruList::kNil : model.front()) << "op " << i;
-  }
-  EXPECT_EQ(drain(l), Ids(model.begin(), model.end()));
-}
-
-// ---- FragmentTable ----
 
 ParsedPacket fragment(std::uint8_t version, std::uint8_t src_last, std::uint8_t dst_last, std::uint32_t id,
                       std::uint8_t proto = ipproto::kUdp, bool first = true) {

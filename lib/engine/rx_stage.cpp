@@ -97,8 +97,11 @@ void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
   }
   std::uint32_t n_rejected = 0;
   std::uint64_t bytes = 0;
+  // Headers a few packets ahead: a packet's parse takes less than a miss.
+  constexpr std::uint16_t kPrefetchAhead = 4;
+  for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (std::uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     bytes += packet_meta(pkts[i])->wire_len;
     if (!classify(pkts[i])) rejected_[n_rejected++] = pkts[i];
   }

@@ -2,6 +2,7 @@
 
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
+#include <rte_prefetch.h>
 #include <rte_ring.h>
 
 #include "common/tsan.hpp"
@@ -33,7 +34,13 @@ void Worker::run() noexcept {
       const unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(mbufs), burst, nullptr);
       if (n == 0) continue;
       sf_tsan_acquire(ring);
-      for (unsigned i = 0; i < n; ++i) metas[i] = packet_meta(mbufs[i]);
+      // RX wrote these lines on another core: request them all before the
+      // first is needed (the tracker reads every hash first, then keys).
+      for (unsigned i = 0; i < n; ++i) {
+        metas[i] = packet_meta(mbufs[i]);
+        rte_prefetch0(metas[i]);
+        rte_prefetch0(reinterpret_cast<const char*>(metas[i]) + 64);
+      }
       tracker->process_burst(metas, n);
       rte_pktmbuf_free_bulk(mbufs, n);
       total += n;

@@ -23,17 +23,19 @@ Result<ExportChannel*> ExportChannel::create(const std::string& name, std::uint3
 
 ExportChannel::~ExportChannel() { rte_ring_free(ring_); }
 
-bool ExportChannel::emit(const FlowEvent& ev) noexcept {
+std::uint32_t ExportChannel::emit_burst(const FlowEvent* events, std::uint32_t n) noexcept {
   sf_tsan_release(ring_);  // pairs with the acquire in dequeue()
   unsigned spins = 0;
-  while (rte_ring_sp_enqueue_elem(ring_, const_cast<FlowEvent*>(&ev), sizeof(FlowEvent)) != 0) {
-    if (!wait_when_full_) return false;
+  unsigned free_left = 0;
+  std::uint32_t sent = rte_ring_sp_enqueue_burst_elem(ring_, events, sizeof(FlowEvent), n, &free_left);
+  while (sent < n && wait_when_full_) {
     // The exporter may share this CPU: give it the CPU rather than spin.
     if (++spins % 64 == 0) sched_yield(); else rte_pause();
+    sent += rte_ring_sp_enqueue_burst_elem(ring_, events + sent, sizeof(FlowEvent), n - sent, &free_left);
   }
-  const std::uint32_t used = rte_ring_count(ring_);
+  const std::uint32_t used = rte_ring_get_capacity(ring_) - free_left;
   if (used > high_water_.load(std::memory_order_relaxed)) high_water_.store(used, std::memory_order_relaxed);
-  return true;
+  return sent;
 }
 
 std::uint32_t ExportChannel::dequeue(FlowEvent* out, std::uint32_t max) noexcept {

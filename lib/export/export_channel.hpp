@@ -25,7 +25,7 @@ class ExportChannel final : public EventSink {
   ExportChannel& operator=(const ExportChannel&) = delete;
 
   // Producer side (the owning worker).
-  bool emit(const FlowEvent& ev) noexcept override;
+  std::uint32_t emit_burst(const FlowEvent* events, std::uint32_t n) noexcept override;
   void close() noexcept { closed_.store(true, std::memory_order_release); }
 
   // Consumer side (the exporter thread).

@@ -1,6 +1,7 @@
 #include "flow/flow_table.hpp"
 
 #include <cerrno>
+#include <cstring>
 #include <new>
 
 #include <rte_errno.h>
@@ -36,6 +37,10 @@ Result<FlowTable*> FlowTable::create(const std::string& name, std::uint32_t capa
     return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
                       " flow records (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
   }
+  // rte_zmalloc may skip zeroing memory it knows is fresh, leaving the pages
+  // unmapped until first use: write them now, so the datapath never takes a
+  // page fault (a kernel entry) on a record.
+  std::memset(static_cast<void*>(records), 0, sizeof(FlowRecord) * static_cast<std::size_t>(capacity));
   return new FlowTable(h, records, capacity, seed);
 }
 
@@ -57,6 +62,10 @@ std::int32_t FlowTable::lookup(const FlowKey& key, std::uint32_t hash) const noe
 
 std::int32_t FlowTable::insert(const FlowKey& key, std::uint32_t hash) noexcept {
   if (rte_hash_lookup_with_hash(hash_, &key, hash) >= 0) return -EEXIST;
+  return insert_absent(key, hash);
+}
+
+std::int32_t FlowTable::insert_absent(const FlowKey& key, std::uint32_t hash) noexcept {
   const std::int32_t pos = rte_hash_add_key_with_hash(hash_, &key, hash);
   if (pos < 0) return pos;
   if (static_cast<std::uint32_t>(pos) >= capacity_) {
@@ -68,9 +77,9 @@ std::int32_t FlowTable::insert(const FlowKey& key, std::uint32_t hash) noexcept 
   return pos;
 }
 
-void FlowTable::remove(std::uint32_t pos) noexcept {
+void FlowTable::remove(std::uint32_t pos, std::uint32_t hash) noexcept {
   FlowRecord& r = records_[pos];
-  rte_hash_del_key_with_hash(hash_, &r.key, flow_hash(r.key, seed_));
+  rte_hash_del_key_with_hash(hash_, &r.key, hash);
   r.in_use = 0;
   --size_;
 }

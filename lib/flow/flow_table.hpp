@@ -34,8 +34,12 @@ class FlowTable {
   // record is untouched, unlike rte_hash_add_key_data which overwrites);
   // -ENOSPC when full.
   std::int32_t insert(const FlowKey& key, std::uint32_t hash) noexcept;
-  // Removes the record at pos (its key is read from the record).
-  void remove(std::uint32_t pos) noexcept;
+  // insert() for a key the caller just looked up and did not find (no
+  // change since): skips the duplicate check.
+  std::int32_t insert_absent(const FlowKey& key, std::uint32_t hash) noexcept;
+  // Removes the record at pos; hash is flow_hash of its key.
+  void remove(std::uint32_t pos, std::uint32_t hash) noexcept;
+  void remove(std::uint32_t pos) noexcept { remove(pos, flow_hash(records_[pos].key, seed_)); }
 
   FlowRecord& record(std::uint32_t pos) noexcept { return records_[pos]; }
   const FlowRecord& record(std::uint32_t pos) const noexcept { return records_[pos]; }

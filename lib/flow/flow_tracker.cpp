@@ -86,6 +86,7 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
     for (std::uint32_t i = 0; i < chunk; ++i) {
       const PacketMeta& m = *metas[base + i];
       std::int32_t pos = positions[i];
+      const bool fresh = !table_changed_;
       if (SF_UNLIKELY(table_changed_)) {
         // An earlier packet of this chunk created, ended or evicted a flow:
         // the bulk result may be stale.
@@ -96,14 +97,16 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
           pos = table_->lookup(m.key, m.hash);
         }
       }
-      process_one(m, pos);
+      // A miss in a fresh bulk result needs no second look before the insert.
+      process_one(m, pos, fresh && pos < 0);
     }
   }
+  flush_events();
   counters_.packets.add(n);
   counters_.active_flows.set(table_->size());
 }
 
-void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
+void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_absent) noexcept {
   // Timeouts run on the input clock (the newest timestamp RX had read when
   // this packet came), not on the packet's own time: a capture whose
   // timestamps go back would otherwise expire flows differently depending
@@ -124,12 +127,14 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
       // Timed out by the clock of this very packet: the wheel may not have run yet.
       end_flow(static_cast<std::uint32_t>(pos), timeout_end_reason(r));
       pos = -1;
+      known_absent = true;
     } else if (is_tcp && is_pure_syn(m.tcp_flags) && tcp_closed(r.tcp_bits) &&
                !((r.tcp_bits & kTcpSynSeen) && r.syn_isn == m.tcp_seq)) {
       // A new connection on a closed tuple (a new ISN): a new generation.
       generation = r.generation + 1;
       end_flow(static_cast<std::uint32_t>(pos), EndReason::tcp_close);
       pos = -1;
+      known_absent = true;
     } else if (timeouts_.active_ns != 0 && m.ts_ns >= r.active_deadline_ns) {
       emit_record(r, EndReason::active);
       r.packets[0] = r.packets[1] = 0;
@@ -141,7 +146,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
     }
   }
   if (pos < 0) {
-    pos = create_flow(m, generation);
+    pos = create_flow(m, generation, known_absent);
     if (pos < 0) return;  // counted as table_full
   }
 
@@ -166,11 +171,11 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos) noexcept {
   }
 }
 
-std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation) noexcept {
-  std::int32_t pos = table_->insert(m.key, m.hash);
+std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept {
+  std::int32_t pos = known_absent ? table_->insert_absent(m.key, m.hash) : table_->insert(m.key, m.hash);
   if (pos == -ENOSPC) {
     counters_.table_full_events.inc();
-    if (on_full_ == OnTableFull::Evict && make_room()) pos = table_->insert(m.key, m.hash);
+    if (on_full_ == OnTableFull::Evict && make_room()) pos = table_->insert_absent(m.key, m.hash);
   }
   if (pos < 0) {
     counters_.table_full.inc();
@@ -198,7 +203,8 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
 }
 
 void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
-  FlowEvent ev{};
+  FlowEvent& ev = pending_[n_pending_++];
+  ev = FlowEvent{};
   ev.key = r.key;
   ev.flow_id = r.flow_id;
   ev.first_ts_ns = r.first_ts_ns;
@@ -213,14 +219,23 @@ void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
   ev.initiator_dir = r.initiator_dir;
   ev.end_reason = reason;
   ev.worker = worker_id_;
-  const std::uint64_t pkts = r.packets[0] + r.packets[1];
   counters_.records[static_cast<unsigned>(reason)].inc();
-  if (SF_LIKELY(sink_.emit(ev))) {
-    counters_.packets_exported.add(pkts);
-  } else {
-    counters_.export_dropped_records.inc();
-    counters_.export_dropped_packets.add(pkts);
+  if (n_pending_ == kEventBatch) flush_events();
+}
+
+void FlowTracker::flush_events() noexcept {
+  if (n_pending_ == 0) return;
+  const std::uint32_t queued = sink_.emit_burst(pending_, n_pending_);
+  std::uint64_t pkts = 0;
+  for (std::uint32_t i = 0; i < queued; ++i) pkts += pending_[i].packets[0] + pending_[i].packets[1];
+  counters_.packets_exported.add(pkts);
+  if (SF_UNLIKELY(queued < n_pending_)) {
+    std::uint64_t lost = 0;
+    for (std::uint32_t i = queued; i < n_pending_; ++i) lost += pending_[i].packets[0] + pending_[i].packets[1];
+    counters_.export_dropped_records.add(n_pending_ - queued);
+    counters_.export_dropped_packets.add(lost);
   }
+  n_pending_ = 0;
 }
 
 // The table is full: end the flow nearest its idle deadline (what the timer
@@ -247,24 +262,60 @@ bool FlowTracker::make_room() noexcept {
 void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
   emit_record(table_->record(pos), reason);
   wheel_.cancel(pos);
-  table_->remove(pos);
+  table_->remove(pos, flow_hash(table_->record(pos).key, table_->seed()));
   table_changed_ = true;
 }
 
-void FlowTracker::on_timer(std::uint32_t pos) noexcept {
-  FlowRecord& r = table_->record(pos);
-  const std::uint64_t deadline = r.last_ts_ns + idle_timeout(r);
-  if (now_ns_ > deadline) {
-    end_flow(pos, timeout_end_reason(r));
-  } else {
-    wheel_.schedule(pos, deadline);
+// Timers fire in batches: the wheel names them, then the batch's records,
+// their hash buckets and key slots are fetched together (one bulk lookup
+// warms what each delete will touch), instead of three dependent misses per
+// expired flow.
+void FlowTracker::expire_batch(const std::uint32_t* due, std::uint32_t n) noexcept {
+  std::uint32_t ending[kExpiryBatch];
+  const FlowKey* keys[kExpiryBatch];
+  std::uint32_t hashes[kExpiryBatch];
+  std::int32_t positions[kExpiryBatch];
+  std::uint32_t m = 0;
+  for (std::uint32_t i = 0; i < n; ++i) {
+    const FlowRecord& r = table_->record(due[i]);
+    const std::uint64_t deadline = r.last_ts_ns + idle_timeout(r);
+    if (now_ns_ > deadline) {
+      rte_prefetch0(&r.key);
+      ending[m++] = due[i];
+    } else {
+      wheel_.schedule(due[i], deadline);  // active since it was set: lazy re-arm
+    }
   }
+  if (m == 0) return;
+  for (std::uint32_t i = 0; i < m; ++i) {
+    keys[i] = &table_->record(ending[i]).key;
+    hashes[i] = flow_hash(*keys[i], table_->seed());
+  }
+  table_->lookup_bulk(keys, hashes, m, positions);
+  for (std::uint32_t i = 0; i < m; ++i) {
+    const FlowRecord& r = table_->record(ending[i]);
+    emit_record(r, timeout_end_reason(r));
+    wheel_.cancel(ending[i]);
+    table_->remove(ending[i], hashes[i]);
+  }
+  table_changed_ = true;
 }
 
 void FlowTracker::advance_clock(std::uint64_t now_ns) noexcept {
   if (!clock_started_) return;  // no flows yet
   if (now_ns > now_ns_) now_ns_ = now_ns;
-  const std::uint32_t fired = wheel_.advance(now_ns_, [this](std::uint32_t pos) { on_timer(pos); });
+  std::uint32_t due[kExpiryBatch];
+  std::uint32_t n = 0;
+  const std::uint32_t fired = wheel_.advance(now_ns_, [&](std::uint32_t pos) {
+    rte_prefetch0(&table_->record(pos));
+    due[n++] = pos;
+    if (n == kExpiryBatch) {
+      expire_batch(due, n);
+      n = 0;
+    }
+  });
+  if (n != 0) expire_batch(due, n);
+  flush_events();
   if (fired != 0) {
     counters_.timers_fired.add(fired);
     counters_.active_flows.set(table_->size());
@@ -282,6 +333,7 @@ void FlowTracker::finish(std::uint64_t now_ns, EndReason reason) noexcept {
     const bool timed_out = now_ns_ > r.last_ts_ns + idle_timeout(r);
     end_flow(pos, timed_out || tcp_closed(r.tcp_bits) ? timeout_end_reason(r) : reason);
   }
+  flush_events();
   counters_.active_flows.set(0);
 }
 

@@ -17,8 +17,9 @@ namespace sf {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Takes a finished record; false when it could not be queued (counted as dropped).
-  virtual bool emit(const FlowEvent& ev) noexcept = 0;
+  // Takes finished records, in order; returns how many were queued (the
+  // first ones): the rest are counted as dropped.
+  virtual std::uint32_t emit_burst(const FlowEvent* events, std::uint32_t n) noexcept = 0;
 };
 
 struct FlowTimeouts {
@@ -53,11 +54,18 @@ class FlowTracker {
   std::uint64_t now_ns() const noexcept { return now_ns_; }
 
  private:
-  void process_one(const PacketMeta& m, std::int32_t pos) noexcept;
-  std::int32_t create_flow(const PacketMeta& m, std::uint32_t generation) noexcept;
+  static constexpr std::uint32_t kExpiryBatch = 32;
+  static constexpr std::uint32_t kEventBatch = 32;
+
+  // known_absent: the key is certainly not in the table (a fresh miss).
+  void process_one(const PacketMeta& m, std::int32_t pos, bool known_absent) noexcept;
+  std::int32_t create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept;
   void end_flow(std::uint32_t pos, EndReason reason) noexcept;
   void emit_record(const FlowRecord& r, EndReason reason) noexcept;
-  void on_timer(std::uint32_t pos) noexcept;
+  // Hands staged records to the sink: once per burst, tick or finish, so the
+  // exporter's ring sees one enqueue per batch, not one per record.
+  void flush_events() noexcept;
+  void expire_batch(const std::uint32_t* due, std::uint32_t n) noexcept;
   [[gnu::cold]] bool make_room() noexcept;
   std::uint64_t idle_timeout(const FlowRecord& r) const noexcept;
 
@@ -68,6 +76,8 @@ class FlowTracker {
   std::uint16_t worker_id_;
   EventSink& sink_;
   WorkerCounters& counters_;
+  FlowEvent pending_[kEventBatch];
+  std::uint32_t n_pending_ = 0;
   std::uint64_t now_ns_ = 0;
   bool clock_started_ = false;
   bool table_changed_ = false;  // an insert/remove happened since the last bulk lookup

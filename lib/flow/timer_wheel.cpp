@@ -9,25 +9,24 @@ TimerWheel::TimerWheel(std::uint32_t capacity, std::uint32_t slots, std::uint64_
       mask_(std::bit_ceil(slots < 2 ? 2U : slots) - 1),
       head_(static_cast<std::size_t>(mask_) + 1, kNil),
       tail_(static_cast<std::size_t>(mask_) + 1, kNil),
-      next_(capacity, kNil),
-      prev_(capacity, kNil),
-      slot_of_(capacity, kNil),
+      links_(capacity),
       occupied_((static_cast<std::size_t>(mask_) + 64) / 64, 0) {}
 
 // Appends: a slot keeps its timers in the order they were set, so the head
 // is the earliest deadline of the slot (what eviction wants first).
 void TimerWheel::link(std::uint32_t idx, std::uint32_t slot) noexcept {
   const std::uint32_t tail = tail_[slot];
-  prev_[idx] = tail;
-  next_[idx] = kNil;
+  Link& l = links_[idx];
+  l.prev = tail;
+  l.next = kNil;
+  l.slot = slot;
   if (tail != kNil) {
-    next_[tail] = idx;
+    links_[tail].next = idx;
   } else {
     head_[slot] = idx;
   }
   tail_[slot] = idx;
   occupied_[slot / 64] |= 1ULL << (slot % 64);
-  slot_of_[idx] = slot;
   ++size_;
 }
 
@@ -41,7 +40,7 @@ std::uint32_t TimerWheel::slot_for(std::uint64_t deadline_ns) const noexcept {
 }
 
 void TimerWheel::schedule(std::uint32_t idx, std::uint64_t deadline_ns) noexcept {
-  if (slot_of_[idx] != kNil) cancel(idx);
+  if (links_[idx].slot != kNil) cancel(idx);
   link(idx, slot_for(deadline_ns));
 }
 
@@ -72,22 +71,23 @@ std::uint32_t TimerWheel::first_scheduled() const noexcept {
 }
 
 void TimerWheel::cancel(std::uint32_t idx) noexcept {
-  const std::uint32_t slot = slot_of_[idx];
+  Link& l = links_[idx];
+  const std::uint32_t slot = l.slot;
   if (slot == kNil) return;
-  const std::uint32_t n = next_[idx];
-  const std::uint32_t p = prev_[idx];
+  const std::uint32_t n = l.next;
+  const std::uint32_t p = l.prev;
   if (p != kNil) {
-    next_[p] = n;
+    links_[p].next = n;
   } else {
     head_[slot] = n;
     if (n == kNil) occupied_[slot / 64] &= ~(1ULL << (slot % 64));
   }
   if (n != kNil) {
-    prev_[n] = p;
+    links_[n].prev = p;
   } else {
     tail_[slot] = p;
   }
-  slot_of_[idx] = kNil;
+  l.slot = kNil;
   --size_;
 }
 

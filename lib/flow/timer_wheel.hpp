@@ -30,10 +30,10 @@ class TimerWheel {
   // Schedules (or moves) idx to fire once the clock passes deadline_ns.
   void schedule(std::uint32_t idx, std::uint64_t deadline_ns) noexcept;
   void cancel(std::uint32_t idx) noexcept;
-  bool scheduled(std::uint32_t idx) const noexcept { return slot_of_[idx] != kNil; }
+  bool scheduled(std::uint32_t idx) const noexcept { return links_[idx].slot != kNil; }
   // True when schedule(idx, deadline_ns) would leave idx in its slot.
   bool in_slot_for(std::uint32_t idx, std::uint64_t deadline_ns) const noexcept {
-    return slot_of_[idx] == slot_for(deadline_ns);
+    return links_[idx].slot == slot_for(deadline_ns);
   }
 
   // A timer in the earliest non-empty slot after the current tick (the slot
@@ -57,11 +57,16 @@ class TimerWheel {
   std::uint32_t mask_;
   std::uint64_t current_tick_ = 0;
   std::uint32_t size_ = 0;
-  std::vector<std::uint32_t> head_;     // per slot
-  std::vector<std::uint32_t> tail_;     // per slot
-  std::vector<std::uint32_t> next_;     // per index
-  std::vector<std::uint32_t> prev_;     // per index
-  std::vector<std::uint32_t> slot_of_;  // per index, kNil when not scheduled
+  // An index's links in one place: firing or cancelling a timer touches one
+  // cache line for it, not one per array.
+  struct Link {
+    std::uint32_t next = kNil;
+    std::uint32_t prev = kNil;
+    std::uint32_t slot = kNil;  // kNil when not scheduled
+  };
+  std::vector<std::uint32_t> head_;  // per slot
+  std::vector<std::uint32_t> tail_;  // per slot
+  std::vector<Link> links_;          // per index
   std::vector<std::uint64_t> occupied_;  // bit per slot: head_ != kNil
 };
 

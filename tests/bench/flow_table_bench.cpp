@@ -81,7 +81,7 @@ struct LookupFixture {
 
 class NullSink final : public EventSink {
  public:
-  bool emit(const FlowEvent&) noexcept override { return true; }
+  std::uint32_t emit_burst(const FlowEvent*, std::uint32_t n) noexcept override { return n; }
 };
 
 struct TrackerFixture {
@@ -148,7 +148,7 @@ TrackerFixture* tracker_fixture(std::uint32_t flows) {
   f->flows = flows;
   auto table = make_table(flows);
   if (!table) return nullptr;
-  // The shipped defaults, including evict-on-full (so the LRU touch is measured).
+  // The shipped defaults, including evict-on-full.
   f->tracker = std::make_unique<FlowTracker>(std::move(table), FlowTimeouts::from_config(TimeoutConfig{}),
                                              OnTableFull::Evict, 0, f->sink, f->counters);
   std::mt19937_64 rng(11);

@@ -96,10 +96,10 @@ inline PacketMeta meta_of_frame(const PacketBuilder& b, std::uint64_t ts_ns, std
 
 class RecordingSink final : public EventSink {
  public:
-  bool emit(const FlowEvent& ev) noexcept override {
-    if (refuse) return false;
-    events.push_back(ev);
-    return true;
+  std::uint32_t emit_burst(const FlowEvent* evs, std::uint32_t n) noexcept override {
+    if (refuse) return 0;
+    events.insert(events.end(), evs, evs + n);
+    return n;
   }
   std::vector<FlowEvent> events;
   bool refuse = false;

@@ -37,10 +37,6 @@ Result<FlowTable*> FlowTable::create(const std::string& name, std::uint32_t capa
     return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
                       " flow records (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
   }
-  // rte_zmalloc may skip zeroing memory it knows is fresh, leaving the pages
-  // unmapped until first use: write them now, so the datapath never takes a
-  // page fault (a kernel entry) on a record.
-  std::memset(static_cast<void*>(records), 0, sizeof(FlowRecord) * static_cast<std::size_t>(capacity));
   return new FlowTable(h, records, capacity, seed);
 }
 

@@ -13,7 +13,27 @@
 
 namespace sf {
 
+namespace {
+
+constexpr std::uint16_t kPrefetchAhead = 4;
+
+// The lines a copy writes first: the PacketMeta (private area) and the frame's start.
+void prefetch_for_write(rte_mbuf* m) noexcept {
+  __builtin_prefetch(packet_meta(m), 1, 3);
+  char* data = rte_pktmbuf_mtod(m, char*);
+  __builtin_prefetch(data, 1, 3);
+  __builtin_prefetch(data + RTE_CACHE_LINE_SIZE, 1, 3);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& path) {
+  // Unsupported link types stay with libpcap, whose DLT number and name the warning shows.
+  if (auto mapped = PcapFileReader::open(path)) {
+    if (const auto lt = link_type_from_pcap(static_cast<int>(mapped->linktype()))) {
+      return std::unique_ptr<CaptureSource>(new CaptureSource(nullptr, std::move(mapped), *lt));
+    }
+  }
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return make_error("cannot read capture " + path + ": " + std::strerror(errno));
@@ -26,7 +46,7 @@ Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& pa
   }
   const int dlt = pcap_datalink(p);
   const auto lt = link_type_from_pcap(dlt);
-  auto source = std::unique_ptr<CaptureSource>(new CaptureSource(p, lt.value_or(LinkType::Ethernet)));
+  auto source = std::unique_ptr<CaptureSource>(new CaptureSource(p, nullptr, lt.value_or(LinkType::Ethernet)));
   if (!lt) {
     // Still read it: every frame is counted as unsupported_link, so the
     // accounting covers the whole file instead of the run failing blind.
@@ -40,13 +60,15 @@ Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& pa
   return source;
 }
 
-CaptureSource::~CaptureSource() { pcap_close(pcap_); }
+CaptureSource::~CaptureSource() {
+  if (pcap_ != nullptr) pcap_close(pcap_);
+}
 
-rte_mbuf* CaptureSource::to_mbuf(rte_mempool* pool) noexcept {
-  rte_mbuf* head = rte_pktmbuf_alloc(pool);
-  if (head == nullptr) return nullptr;
-  const unsigned char* src = data_;
-  std::uint32_t left = hdr_->caplen;
+// Copies rec_ into head, chaining segments for frames larger than one mbuf.
+// False when the pool has no segment left: head is then back to one empty segment.
+bool CaptureSource::fill_mbuf(rte_mempool* pool, rte_mbuf* head) noexcept {
+  const std::byte* src = rec_.data;
+  std::uint32_t left = rec_.caplen;
   rte_mbuf* seg = head;
   for (;;) {
     const std::uint32_t take = std::min<std::uint32_t>(left, rte_pktmbuf_tailroom(seg));
@@ -58,8 +80,9 @@ rte_mbuf* CaptureSource::to_mbuf(rte_mempool* pool) noexcept {
     if (left == 0) break;
     rte_mbuf* next = rte_pktmbuf_alloc(pool);
     if (next == nullptr) {
-      rte_pktmbuf_free(head);
-      return nullptr;
+      if (head->next != nullptr) rte_pktmbuf_free(head->next);
+      rte_pktmbuf_reset(head);
+      return false;
     }
     seg->next = next;
     head->nb_segs++;
@@ -67,38 +90,68 @@ rte_mbuf* CaptureSource::to_mbuf(rte_mempool* pool) noexcept {
   }
   PacketMeta* meta = packet_meta(head);
   *meta = PacketMeta{};
-  meta->ts_ns = static_cast<std::uint64_t>(hdr_->ts.tv_sec) * 1000000000ULL +
-                static_cast<std::uint64_t>(hdr_->ts.tv_usec);  // ns: opened with nano precision
-  meta->wire_len = std::max(hdr_->len, hdr_->caplen);
-  return head;
+  meta->ts_ns = rec_.ts_ns;
+  meta->wire_len = std::max(rec_.orig_len, rec_.caplen);
+  return true;
+}
+
+bool CaptureSource::next_from_pcap() noexcept {
+  pcap_pkthdr* hdr = nullptr;
+  const unsigned char* data = nullptr;
+  const int rc = pcap_next_ex(pcap_, &hdr, &data);
+  if (rc != 1) {
+    // PCAP_ERROR_BREAK is the clean end; anything else a damaged or truncated file.
+    if (rc != PCAP_ERROR_BREAK) error_ = pcap_geterr(pcap_);
+    return false;
+  }
+  rec_.ts_ns = static_cast<std::uint64_t>(hdr->ts.tv_sec) * 1000000000ULL +
+               static_cast<std::uint64_t>(hdr->ts.tv_usec);  // ns: opened with nano precision
+  rec_.caplen = hdr->caplen;
+  rec_.orig_len = hdr->len;
+  rec_.data = reinterpret_cast<const std::byte*>(data);
+  return true;
+}
+
+// False at the end of the file or where damage stops it (error_ then set);
+// either way what was read so far is kept.
+bool CaptureSource::next_record() noexcept {
+  if (mapped_ == nullptr) return next_from_pcap();
+  if (mapped_->next(rec_)) return true;
+  if (mapped_->error()[0] != '\0') error_ = mapped_->error();
+  return false;
 }
 
 std::uint16_t CaptureSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::uint16_t n) noexcept {
+  if (eof_) return 0;
+  // The whole burst in one trip to the pool; a short pool gives what it has.
+  std::uint16_t have = n;
+  if (rte_mempool_get_bulk(pool, reinterpret_cast<void**>(out), n) == 0) {
+    // They come back cold from the workers: start every miss before the first reset.
+    for (std::uint16_t i = 0; i < n; ++i) {
+      __builtin_prefetch(out[i], 1, 3);
+      __builtin_prefetch(reinterpret_cast<char*>(out[i]) + RTE_CACHE_LINE_SIZE, 1, 3);
+    }
+    for (std::uint16_t i = 0; i < n; ++i) rte_pktmbuf_reset(out[i]);
+  } else {
+    have = 0;
+    while (have < n && (out[have] = rte_pktmbuf_alloc(pool)) != nullptr) ++have;
+  }
   std::uint16_t got = 0;
-  while (got < n && !eof_) {
+  while (got < have) {
+    // And the lines the copy writes, a few packets ahead.
+    if (got + kPrefetchAhead < have) prefetch_for_write(out[got + kPrefetchAhead]);
     if (!pending_) {
-      pcap_pkthdr* hdr = nullptr;
-      const unsigned char* data = nullptr;
-      const int rc = pcap_next_ex(pcap_, &hdr, &data);
-      if (rc == PCAP_ERROR_BREAK) {
+      if (!next_record()) {
         eof_ = true;
         break;
       }
-      if (rc != 1) {
-        // A damaged or truncated file: stop here, keep what was read.
-        error_ = pcap_geterr(pcap_);
-        eof_ = true;
-        break;
-      }
-      hdr_ = hdr;
-      data_ = data;
       pending_ = true;
     }
-    rte_mbuf* m = to_mbuf(pool);
-    if (m == nullptr) break;  // workers still hold the mbufs: the caller counts and retries
+    if (!fill_mbuf(pool, out[got])) break;  // workers still hold the mbufs: the caller retries
     pending_ = false;
-    out[got++] = m;
+    ++got;
   }
+  if (got < have) rte_pktmbuf_free_bulk(out + got, have - got);
   return got;
 }
 

@@ -1,17 +1,19 @@
-// Packets from a capture file (pcap or pcapng, via libpcap) into mbufs, so the
-// rest of the pipeline is the one a NIC feeds. The capture's own timestamps are
-// the clock; frames larger than one mbuf become segment chains.
+// Packets from a capture file into mbufs, so the rest of the pipeline is the
+// one a NIC feeds. Classic pcap files are read through a memory map
+// (PcapFileReader); pcapng and whatever that reader declines go through
+// libpcap. The capture's own timestamps are the clock; frames larger than one
+// mbuf become segment chains.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 
+#include "capture/pcap_file_reader.hpp"
 #include "common/result.hpp"
 #include "engine/packet_source.hpp"
 
 struct pcap;
-struct pcap_pkthdr;
 
 namespace sf {
 
@@ -38,17 +40,20 @@ class CaptureSource final : public PacketSource {
   const std::string& error() const noexcept override { return error_; }
 
  private:
-  CaptureSource(pcap* p, LinkType lt) : pcap_(p), link_(lt) {}
-  rte_mbuf* to_mbuf(rte_mempool* pool) noexcept;
+  CaptureSource(pcap* p, std::unique_ptr<PcapFileReader> mapped, LinkType lt)
+      : pcap_(p), mapped_(std::move(mapped)), link_(lt) {}
+  bool next_record() noexcept;
+  bool next_from_pcap() noexcept;
+  bool fill_mbuf(rte_mempool* pool, rte_mbuf* head) noexcept;
 
-  pcap* pcap_;
+  pcap* pcap_;                              // null when mapped_ reads the file
+  std::unique_ptr<PcapFileReader> mapped_;  // null when libpcap reads it
   LinkType link_;
   bool link_supported_ = true;
   std::string warning_;
   bool eof_ = false;
-  bool pending_ = false;  // hdr_/data_ hold a packet not yet turned into an mbuf
-  const pcap_pkthdr* hdr_ = nullptr;
-  const unsigned char* data_ = nullptr;
+  bool pending_ = false;  // rec_ holds a packet not yet turned into an mbuf
+  PcapRecord rec_;        // points into the mapping or into libpcap's buffer
   std::string error_;
 };
 

@@ -16,6 +16,7 @@
 #include "dpdk/mbuf_meta.hpp"
 #include "engine/capture_source.hpp"
 #include "engine/rx_loop.hpp"
+#include "engine/rtc_worker.hpp"
 #include "engine/rx_stage.hpp"
 #include "engine/worker.hpp"
 #include "export/json_exporter.hpp"
@@ -35,6 +36,10 @@ struct Engine::Impl {
   std::vector<Worker> workers;
   std::unique_ptr<PacketSource> source;
   std::unique_ptr<RxStage> rx_stage;
+  // Run to completion: one input, RX stage and lcore loop per worker.
+  std::vector<std::unique_ptr<PacketSource>> rtc_sources;
+  std::vector<std::unique_ptr<RxStage>> rtc_stages;
+  std::vector<RtcWorker> rtc_workers;
   RxLoop rx_loop;
   std::unique_ptr<JsonExporter> exporter;
   std::vector<ExportChannel*> channel_ptrs;
@@ -61,17 +66,35 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config) {
 }
 
 Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique_ptr<PacketSource> source) {
+  if (config.lcores.rx != 1) {
+    return make_error("lcores.rx: an input is read by exactly one RX lcore (got " + std::to_string(config.lcores.rx) +
+                      ")");
+  }
+  std::vector<std::unique_ptr<PacketSource>> sources;
+  sources.push_back(std::move(source));
+  return build(config, std::move(sources), false);
+}
+
+Result<std::unique_ptr<Engine>> Engine::create_run_to_completion(const Config& config,
+                                                                  std::vector<std::unique_ptr<PacketSource>> sources) {
+  if (sources.size() != config.lcores.workers) {
+    return make_error("run to completion needs one input per worker (" + std::to_string(sources.size()) + " for " +
+                      std::to_string(config.lcores.workers) + " workers)");
+  }
+  return build(config, std::move(sources), true);
+}
+
+Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<std::unique_ptr<PacketSource>> sources,
+                                              bool run_to_completion) {
   auto impl = std::make_unique<Impl>();
   Impl& e = *impl;
   e.config = config;
   const Config& c = e.config;
-  const std::uint32_t n_rx = c.lcores.rx;
   const std::uint32_t n_workers = c.lcores.workers;
+  // RX lcores: one per input (run to completion: the workers are their own RX).
+  const auto n_rx = run_to_completion ? 0U : static_cast<std::uint32_t>(sources.size());
+  const auto n_inputs = static_cast<std::uint32_t>(sources.size());
   const int socket = static_cast<int>(rte_socket_id());
-
-  if (n_rx != 1) {
-    return make_error("lcores.rx: an input is read by exactly one RX lcore (got " + std::to_string(n_rx) + ")");
-  }
   if (rte_lcore_count() < 1 + n_rx + n_workers) {
     return make_error("EAL has " + std::to_string(rte_lcore_count()) + " lcores; " + std::to_string(1 + n_rx + n_workers) +
                       " are needed (1 main + " + std::to_string(n_rx) + " rx + " + std::to_string(n_workers) +
@@ -79,7 +102,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique
   }
   e.hash_seed = c.flow_table.hash_seed != 0 ? c.flow_table.hash_seed : std::random_device{}();
 
-  e.source = std::move(source);
+  // Capture files set their own pace: wait for room rather than drop.
+  const bool from_file = !sources[0]->live();
 
   e.pool = rte_pktmbuf_pool_create("sf_mbufs", c.mempool.mbufs, c.mempool.cache, kMbufPrivSize,
                                    static_cast<std::uint16_t>(c.mempool.data_room + RTE_PKTMBUF_HEADROOM), socket);
@@ -87,8 +111,8 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique
     return make_error(std::string("mbuf pool (") + std::to_string(c.mempool.mbufs) + " mbufs): " +
                       rte_strerror(rte_errno) + " (raise eal.memory_mb or lower mempool.mbufs)");
   }
-  e.control = std::make_unique<EngineControl>(n_rx);
-  e.rx_counters = std::vector<RxCounters>(n_rx);
+  e.control = std::make_unique<EngineControl>(n_inputs);
+  e.rx_counters = std::vector<RxCounters>(n_inputs);
   e.worker_counters = std::vector<WorkerCounters>(n_workers);
 
   for (std::uint32_t r = 0; r < n_rx; ++r) {
@@ -101,8 +125,6 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique
     }
   }
 
-  // Capture files set their own pace: wait for room rather than drop.
-  const bool from_file = !e.source->live();
   const bool wait_rings = c.rings.on_full == OnRingFull::Wait || (c.rings.on_full == OnRingFull::Auto && from_file);
   const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
   e.workers.resize(n_workers);
@@ -127,22 +149,47 @@ Result<std::unique_ptr<Engine>> Engine::create(const Config& config, std::unique
     e.channel_ptrs.push_back(wk.channel);
   }
 
-  RxOptions ro;
-  ro.rx_index = 0;
-  ro.n_rx = 1;
-  ro.link = e.source->link_type();
-  ro.link_supported = e.source->link_supported();
-  ro.hash_seed = e.hash_seed;
-  ro.vlan_in_key = c.flow_table.vlan_in_key;
-  ro.wait_when_full = wait_rings;
-  ro.idle_yield = c.lcores.idle_yield;
-  ro.burst_size = c.burst_size;
-  ro.fragment_table_size = c.fragments.table_size;
-  ro.fragment_timeout_ns = static_cast<std::uint64_t>(c.fragments.timeout_ms) * 1000000ULL;
-  std::vector<rte_ring*> rx_rings(e.rings.begin(), e.rings.begin() + n_workers);
-  e.rx_stage = std::make_unique<RxStage>(ro, rx_rings, e.rx_counters[0], e.control->rx[0]);
-  e.rx_loop = RxLoop{e.source.get(), e.rx_stage.get(), e.pool,      e.control.get(), &e.control->rx[0],
-                     &e.rx_counters[0], c.burst_size, c.lcores.idle_yield};
+  auto rx_options = [&](const PacketSource& src) {
+    RxOptions ro;
+    ro.rx_index = 0;
+    ro.n_rx = 1;
+    ro.link = src.link_type();
+    ro.link_supported = src.link_supported();
+    ro.hash_seed = e.hash_seed;
+    ro.vlan_in_key = c.flow_table.vlan_in_key;
+    ro.wait_when_full = wait_rings;
+    ro.idle_yield = c.lcores.idle_yield;
+    ro.burst_size = c.burst_size;
+    ro.fragment_table_size = c.fragments.table_size;
+    ro.fragment_timeout_ns = static_cast<std::uint64_t>(c.fragments.timeout_ms) * 1000000ULL;
+    return ro;
+  };
+  if (run_to_completion) {
+    e.rtc_sources = std::move(sources);
+    e.rtc_workers.resize(n_workers);
+    for (std::uint32_t w = 0; w < n_workers; ++w) {
+      e.rtc_stages.push_back(std::make_unique<RxStage>(rx_options(*e.rtc_sources[w]), std::vector<rte_ring*>{},
+                                                       e.rx_counters[w], e.control->rx[w]));
+      RtcWorker& rw = e.rtc_workers[w];
+      rw.source = e.rtc_sources[w].get();
+      rw.pool = e.pool;
+      rw.stage = e.rtc_stages.back().get();
+      rw.tracker = e.trackers[w].get();
+      rw.channel = e.channels[w].get();
+      rw.control = e.control.get();
+      rw.progress = &e.control->rx[w];
+      rw.rx_counters = &e.rx_counters[w];
+      rw.counters = &e.worker_counters[w];
+      rw.burst_size = c.burst_size;
+      rw.idle_yield = c.lcores.idle_yield;
+    }
+  } else {
+    e.source = std::move(sources[0]);
+    std::vector<rte_ring*> rx_rings(e.rings.begin(), e.rings.begin() + n_workers);
+    e.rx_stage = std::make_unique<RxStage>(rx_options(*e.source), rx_rings, e.rx_counters[0], e.control->rx[0]);
+    e.rx_loop = RxLoop{e.source.get(), e.rx_stage.get(), e.pool,      e.control.get(), &e.control->rx[0],
+                       &e.rx_counters[0], c.burst_size, c.lcores.idle_yield};
+  }
 
   if (c.exports.json.enabled) {
     auto ex = JsonExporter::open(c.exports.json.path);
@@ -184,11 +231,12 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
   std::vector<unsigned> lcores;
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) lcores.push_back(lcore);
-  std::size_t next = 0;
-  for (std::size_t w = 0; w < e.workers.size(); ++w) {
-    rte_eal_remote_launch(Worker::main, &e.workers[w], lcores[1 + next++]);
+  if (!e.rtc_workers.empty()) {
+    for (std::size_t w = 0; w < e.rtc_workers.size(); ++w) rte_eal_remote_launch(RtcWorker::main, &e.rtc_workers[w], lcores[w]);
+  } else {
+    for (std::size_t w = 0; w < e.workers.size(); ++w) rte_eal_remote_launch(Worker::main, &e.workers[w], lcores[1 + w]);
+    rte_eal_remote_launch(RxLoop::main, &e.rx_loop, lcores[0]);
   }
-  rte_eal_remote_launch(RxLoop::main, &e.rx_loop, lcores[0]);
 
   // The main lcore watches for a stop request until the workers are done.
   bool stopping = false;
@@ -210,7 +258,10 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
   return Ok{};
 }
 
-const std::string& Engine::input_warning() const { return impl_->source->warning(); }
+const std::string& Engine::input_warning() const {
+  static const std::string none;
+  return impl_->source ? impl_->source->warning() : none;
+}
 
 std::span<const RxCounters> Engine::rx_counters() const { return impl_->rx_counters; }
 std::span<const WorkerCounters> Engine::worker_counters() const { return impl_->worker_counters; }

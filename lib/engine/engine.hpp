@@ -58,6 +58,11 @@ class Engine {
   // Reads from any source (the benchmarks' in-memory generator). A live()
   // source gets drop-when-full rings unless rings.on_full says wait.
   static Result<std::unique_ptr<Engine>> create(const Config& config, std::unique_ptr<PacketSource> source);
+  // Run to completion: worker w polls sources[w] itself (a NIC queue behind
+  // symmetric RSS, or a generator of only that shard's flows); no RX lcores,
+  // no rings. Needs 1 + workers lcores.
+  static Result<std::unique_ptr<Engine>> create_run_to_completion(const Config& config,
+                                                                  std::vector<std::unique_ptr<PacketSource>> sources);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -76,6 +81,8 @@ class Engine {
  private:
   struct Impl;
   explicit Engine(std::unique_ptr<Impl> impl);
+  static Result<std::unique_ptr<Engine>> build(const Config& config, std::vector<std::unique_ptr<PacketSource>> sources,
+                                               bool run_to_completion);
   std::unique_ptr<Impl> impl_;
 };
 

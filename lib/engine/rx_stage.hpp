@@ -39,8 +39,18 @@ class RxStage {
   // Takes ownership of the mbufs (PacketMeta ts_ns/wire_len already set).
   void process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept;
 
+  // Run to completion (a worker polling its own NIC queue, whose flows the
+  // NIC's symmetric RSS already chose): parse, key and hash in place, free
+  // and count what is not a flow's packet, and move the rest to the front of
+  // pkts. Returns how many are left; they are the caller's to free.
+  std::uint16_t classify_burst(rte_mbuf** pkts, std::uint16_t n) noexcept;
+
  private:
   bool classify(rte_mbuf* m) noexcept;  // false: counted and to be freed
+  // Classifies up to burst_size packets with headers prefetched ahead;
+  // sink(m, ok) receives each in order. Adds wire bytes to `bytes`.
+  template <typename Sink>
+  void classify_chunk(rte_mbuf** pkts, std::uint16_t n, std::uint64_t& bytes, Sink&& sink) noexcept;
   void dispatch() noexcept;
 
   RxOptions opt_;

@@ -61,15 +61,28 @@ def sigterm_handled(pid):
     return False
 
 
-def bytes_read(pid):
+def bytes_read(pid, path):
+    """How much of the capture the process has read: read() bytes (rchar, for
+    libpcap's stdio) plus the resident part of its memory map of the capture
+    (the mmap reader makes no read() calls)."""
+    total = 0
     try:
         with open(f"/proc/{pid}/io") as f:
             for line in f:
                 if line.startswith("rchar:"):
-                    return int(line.split()[1])
+                    total += int(line.split()[1])
+        real = os.path.realpath(path)
+        with open(f"/proc/{pid}/smaps") as f:
+            in_capture = False
+            for line in f:
+                fields = line.split()
+                if "-" in fields[0] and len(fields) >= 5:  # a mapping's header line
+                    in_capture = fields[-1] == real
+                elif in_capture and fields[0] == "Rss:":
+                    total += int(fields[1]) * 1024
     except OSError:
         pass
-    return 0
+    return total
 
 
 def run_until_sigterm(exe, pcap, frames, tmp, fraction):
@@ -91,7 +104,7 @@ def _run_until_sigterm(exe, pcap, frames, tmp, fraction, eal_args):
     t0 = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Before the handler is installed a SIGTERM would simply kill the process.
-    while not (sigterm_handled(proc.pid) and bytes_read(proc.pid) >= fraction * size):
+    while not (sigterm_handled(proc.pid) and bytes_read(proc.pid, pcap) >= fraction * size):
         if proc.poll() is not None:
             out, err = proc.communicate()
             if proc.returncode != 0:
@@ -102,7 +115,7 @@ def _run_until_sigterm(exe, pcap, frames, tmp, fraction, eal_args):
             proc.kill()
             sfcommon.fail("shardflow did not get going within 120 s")
         time.sleep(0.005)
-    read = bytes_read(proc.pid)
+    read = bytes_read(proc.pid, pcap)
     proc.send_signal(signal.SIGTERM)
     signalled = time.monotonic()
     try:

@@ -70,7 +70,7 @@ bool zero_loss(const EngineReport& rep) {
 }  // namespace
 
 std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& s1, std::uint64_t hz,
-                        const EngineReport& rep, const TrafficProgress& progress, const MemoryFigures& mem) {
+                        const EngineReport& rep, std::uint64_t new_flows_offered, const MemoryFigures& mem) {
   const Rates r = rates(s0, s1, hz);
   const double table_bytes = static_cast<double>(mem.engine_heap_bytes - mem.mbuf_pool_bytes);
   std::uint64_t records = 0;
@@ -82,7 +82,8 @@ std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& 
     << ",\"all_new\":" << (a.spec.all_new ? "true" : "false")
     << ",\"size\":\"" << (a.spec.size == PacketSize::k64 ? "64" : "imix") << "\""
     << ",\"tcp_share\":" << a.spec.tcp_share << ",\"duration_s\":" << a.spec.duration_s
-    << ",\"workers\":" << a.workers << ",\"rate_pps\":" << a.spec.rate_pps << ",\"ring_mode\":\"" << a.ring_mode
+    << ",\"workers\":" << a.workers << ",\"mode\":\"" << (a.run_to_completion ? "run_to_completion" : "rings")
+    << "\",\"rate_pps\":" << a.spec.rate_pps << ",\"ring_mode\":\"" << a.ring_mode
     << "\",\"burst\":" << a.burst << ",\"idle_timeout_ms\":" << a.idle_timeout_ms
     << ",\"capacity_per_worker\":" << a.capacity << "}"
     << ",\"machine\":{\"cpu\":\"" << cpu_model() << "\",\"online_cpus\":" << sysconf(_SC_NPROCESSORS_ONLN)
@@ -93,7 +94,7 @@ std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& 
     << ",\"rx_ns_per_packet\":" << r.rx_ns_per_packet
     << ",\"new_flows_per_sec\":" << r.new_flows_per_sec
     << ",\"revisit_interval_s\":" << (r.mpps > 0 && !a.spec.all_new ? static_cast<double>(a.spec.flows) / (r.mpps * 1e6) : 0)
-    << ",\"new_flows_offered\":" << progress.churned.load()
+    << ",\"new_flows_offered\":" << new_flows_offered
     << ",\"zero_loss\":" << (zero_loss(rep) ? "true" : "false")
     << ",\"ring_drops\":" << rep.ring_full << ",\"ring_full_waits\":" << rep.ring_full_waits
     << ",\"table_full\":" << rep.table_full << ",\"table_full_events\":" << rep.table_full_events
@@ -112,8 +113,8 @@ std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& 
 void print_summary(const BenchArgs& a, const Snapshot& s0, const Snapshot& s1, std::uint64_t hz,
                    const EngineReport& rep, const MemoryFigures& mem) {
   const Rates r = rates(s0, s1, hz);
-  std::printf("%s flows=%llu new/s=%s size=%s workers=%u: %.2f Mpps over %.2f s, RX %.1f ns/pkt\n",
-              a.label.c_str(), static_cast<unsigned long long>(a.spec.flows),
+  std::printf("%s %s flows=%llu new/s=%s size=%s workers=%u: %.2f Mpps over %.2f s, RX %.1f ns/pkt\n",
+              a.label.c_str(), a.run_to_completion ? "run-to-completion" : "rings", static_cast<unsigned long long>(a.spec.flows),
               a.spec.all_new ? "all" : std::to_string(a.spec.new_flows_per_sec).c_str(),
               a.spec.size == PacketSize::k64 ? "64" : "imix", a.workers, r.mpps, r.window_s, r.rx_ns_per_packet);
   for (std::size_t w = 0; w < r.worker_mpps.size(); ++w) {

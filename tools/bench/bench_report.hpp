@@ -17,6 +17,7 @@ struct BenchArgs {
   std::uint32_t idle_timeout_ms = 0;  // 0: chosen from the mode
   std::uint32_t capacity = 0;         // per worker; 0: sized from the load
   std::string ring_mode;              // wait | drop; empty: from the pacing
+  bool run_to_completion = false;     // --rtc: each worker polls its own generator
   std::string lcores;
   std::string label;
   std::string json_path;
@@ -41,7 +42,7 @@ struct MemoryFigures {
 };
 
 std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& s1, std::uint64_t hz,
-                        const EngineReport& rep, const TrafficProgress& progress, const MemoryFigures& mem);
+                        const EngineReport& rep, std::uint64_t new_flows_offered, const MemoryFigures& mem);
 void print_summary(const BenchArgs& a, const Snapshot& s0, const Snapshot& s1, std::uint64_t hz,
                    const EngineReport& rep, const MemoryFigures& mem);
 

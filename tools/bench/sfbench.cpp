@@ -37,6 +37,8 @@ const char kUsage[] =
     "  --tcp-share F          fraction of TCP flows, rest UDP (default 0.5)\n"
     "  --duration S           measured seconds after the warm-up (default 5)\n"
     "  --workers N            worker lcores (default 1)\n"
+    "  --rtc                  run to completion: each worker polls its own generator (NIC RSS model),\n"
+    "                         no RX lcore and no rings; --flows is per worker\n"
     "  --rate PPS             offered packet rate; 0 = as fast as the pipeline takes (default 0)\n"
     "  --ring-mode wait|drop  RX when a worker ring is full (default: wait unpaced, drop paced)\n"
     "  --burst N              burst size (default 32)\n"
@@ -55,6 +57,10 @@ bool parse_args(int argc, char** argv, BenchArgs& a, std::vector<std::string>& e
     }
     if (k == "--all-new") {
       a.spec.all_new = true;
+      continue;
+    }
+    if (k == "--rtc") {
+      a.run_to_completion = true;
       continue;
     }
     if (k == "-h" || k == "--help" || i + 1 >= argc) return false;
@@ -107,7 +113,8 @@ std::uint32_t capacity_for(const BenchArgs& a) {
   const double linger_s = a.idle_timeout_ms / 1000.0 + 0.5;
   const double churn = a.spec.all_new ? 4e6 : static_cast<double>(a.spec.new_flows_per_sec);
   const double total = (a.spec.all_new ? 0.0 : static_cast<double>(a.spec.flows)) + churn * linger_s;
-  return static_cast<std::uint32_t>(total / a.workers * 1.2) + 8192;
+  const double per_worker = a.run_to_completion ? total : total / a.workers * 1.2;
+  return static_cast<std::uint32_t>(per_worker) + 8192;
 }
 
 sf::Config make_config(const BenchArgs& a) {
@@ -130,6 +137,7 @@ sf::Config make_config(const BenchArgs& a) {
     c.eal.lcores = a.lcores;
   } else {
     // main and RX share the first CPU (main sleeps); workers take the others.
+    // Run to completion has no RX lcore: workers from the first CPU on.
     const std::vector<unsigned> cpus = sf::allowed_cpus();
     const unsigned first = cpus[0];
     // Appends only: GCC 12 warns falsely (-Wrestrict) on "literal" + std::string.
@@ -141,8 +149,12 @@ sf::Config make_config(const BenchArgs& a) {
       map += std::to_string(cpu);
     };
     add(0, first);
-    add(1, first);
-    for (std::uint32_t w = 0; w < a.workers; ++w) add(2 + w, cpus.size() > 1 ? cpus[1 + w % (cpus.size() - 1)] : first);
+    if (a.run_to_completion) {
+      for (std::uint32_t w = 0; w < a.workers; ++w) add(1 + w, cpus[(cpus.size() > 1 ? 1 + w : w) % cpus.size()]);
+    } else {
+      add(1, first);
+      for (std::uint32_t w = 0; w < a.workers; ++w) add(2 + w, cpus.size() > 1 ? cpus[1 + w % (cpus.size() - 1)] : first);
+    }
     c.eal.lcores = map;
   }
   return c;
@@ -162,6 +174,15 @@ Snapshot take_snapshot(const sf::Engine& engine, std::uint64_t tsc) {
     s.flows_created += w.flows_created.get();
   }
   return s;
+}
+
+std::uint64_t first_end_tsc(const std::vector<const sf::bench::TrafficProgress*>& progress) {
+  std::uint64_t first = 0;
+  for (const auto* p : progress) {
+    const std::uint64_t t = p->measure_end_tsc.load(std::memory_order_acquire);
+    if (t != 0 && (first == 0 || t < first)) first = t;
+  }
+  return first;
 }
 
 std::uint64_t heap_allocated() {
@@ -197,9 +218,20 @@ int main(int argc, char** argv) {
     return 70;
   }
   const std::uint64_t heap_before = heap_allocated();
-  auto source = std::make_unique<sf::bench::TrafficSource>(a.spec);
-  const sf::bench::TrafficProgress& progress = source->progress();
-  auto engine = sf::Engine::create(config, std::move(source));
+  // Rings: one generator feeds the RX lcore. Run to completion: one per
+  // worker, each with its own flows (the NIC's RSS would have split them).
+  std::vector<std::unique_ptr<sf::PacketSource>> sources;
+  std::vector<const sf::bench::TrafficProgress*> progress;
+  for (std::uint32_t i = 0; i < (a.run_to_completion ? a.workers : 1U); ++i) {
+    sf::bench::TrafficSpec spec = a.spec;
+    spec.source_id = i;
+    spec.seed = a.spec.seed + i;
+    auto src = std::make_unique<sf::bench::TrafficSource>(spec);
+    progress.push_back(&src->progress());
+    sources.push_back(std::move(src));
+  }
+  auto engine = a.run_to_completion ? sf::Engine::create_run_to_completion(config, std::move(sources))
+                                    : sf::Engine::create(config, std::move(sources[0]));
   if (!engine) {
     std::fprintf(stderr, "shardflow-bench: %s\n", engine.error().c_str());
     return 70;
@@ -215,11 +247,18 @@ int main(int argc, char** argv) {
   bool have_start = false, have_end = false;
   const sf::Status st = (*engine)->run([&]() {
     // Called by the main lcore every few ms: mark the measured window.
-    if (!have_start && progress.measure_start_tsc.load(std::memory_order_acquire) != 0) {
+    // The window: from when every generator measures to when the first stops.
+    auto all_started = [&] {
+      for (const auto* p : progress) {
+        if (p->measure_start_tsc.load(std::memory_order_acquire) == 0) return false;
+      }
+      return true;
+    };
+    if (!have_start && all_started()) {
       start = take_snapshot(**engine, rte_rdtsc());
       have_start = true;
     }
-    if (have_start && !have_end && progress.measure_end_tsc.load(std::memory_order_acquire) != 0) {
+    if (have_start && !have_end && first_end_tsc(progress) != 0) {
       end = take_snapshot(**engine, rte_rdtsc());
       have_end = true;
     }
@@ -229,10 +268,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "shardflow-bench: %s\n", st.error().c_str());
     return 70;
   }
-  if (have_start && !have_end && progress.measure_end_tsc.load() != 0) {
+  if (have_start && !have_end && first_end_tsc(progress) != 0) {
     // The drain finished between two polls: the final counters close the
     // window (they add only what was still in the rings at its end).
-    end = take_snapshot(**engine, progress.measure_end_tsc.load());
+    end = take_snapshot(**engine, first_end_tsc(progress));
     have_end = true;
   }
   if (!have_end) {
@@ -244,7 +283,9 @@ int main(int argc, char** argv) {
   mem.peak_rss_bytes = static_cast<std::uint64_t>(ru.ru_maxrss) * 1024;
 
   const sf::EngineReport rep = (*engine)->report();
-  const std::string json = sf::bench::result_json(a, start, end, rte_get_tsc_hz(), rep, progress, mem);
+  std::uint64_t churned = 0;
+  for (const auto* p : progress) churned += p->churned.load();
+  const std::string json = sf::bench::result_json(a, start, end, rte_get_tsc_hz(), rep, churned, mem);
   sf::bench::print_summary(a, start, end, rte_get_tsc_hz(), rep, mem);
   if (!a.json_path.empty()) {
     std::ofstream f(a.json_path);

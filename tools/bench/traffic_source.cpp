@@ -87,7 +87,7 @@ void TrafficSource::write_packet(rte_mbuf* m, std::uint64_t slot, std::uint64_t 
   const bool tcp = ((slot * 0x9e3779b97f4a7c15ULL) >> 48) < tcp_share16_;
   const std::uint32_t len = frame_len(spec_.size, sent_);
   auto* d = rte_pktmbuf_mtod(m, std::uint8_t*);
-  const std::uint32_t a = 0x0a000000U | static_cast<std::uint32_t>(slot & (kMaxSlots - 1));  // 10/8
+  const std::uint32_t a = ((10U + spec_.source_id) << 24) | static_cast<std::uint32_t>(slot & (kMaxSlots - 1));
   const std::uint32_t b = 0x64400000U | static_cast<std::uint32_t>(generation & 0x3fffffU);  // 100.64/10
   const std::uint32_t pa = 40000U + static_cast<std::uint32_t>((generation >> 22) & 0x3fffU);
   const std::uint32_t pb = tcp ? 443U : 53U;

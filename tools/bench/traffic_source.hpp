@@ -34,6 +34,7 @@ struct TrafficSpec {
   double warmup_s = 0;                    // all_new: run this long before measuring (steady expiry)
   std::uint64_t rate_pps = 0;             // 0: as fast as RX takes them
   std::uint64_t seed = 1;
+  std::uint32_t source_id = 0;            // disjoint flows per source: src 10+id.x.x.x
 };
 
 // What the source did; read by the benchmark's main thread while it runs.

@@ -29,25 +29,33 @@ NEW_FLOW_TARGET = 2e6
 
 
 def points(mode):
-    """(label, args) of each run."""
+    """(label, args) of each run. Each flow/size/churn point runs in both modes:
+    `rings` (RX lcore -> SPSC ring -> worker, software dispatch) and `rtc` (the
+    worker polls its own input, as behind a NIC's symmetric RSS)."""
     out = []
     if mode == "full":
         for flows in (10000, 1000000, 10000000):
             for churn in (0, 100000, 1000000):
                 for size in ("64", "imix"):
-                    label = f"f{flows}_n{churn}_{size}"
-                    out.append((label, ["--flows", flows, "--new-flows-per-sec", churn, "--size", size,
-                                        "--duration", 8]))
-        out.append(("all_new_64", ["--all-new", "--duration", 5]))
-        out.append(("f1000000_n0_64_w2", ["--flows", 1000000, "--workers", 2, "--duration", 8]))
+                    for rtc in (False, True):
+                        label = f"{'rtc' if rtc else 'rings'}_f{flows}_n{churn}_{size}"
+                        out.append((label, ["--flows", flows, "--new-flows-per-sec", churn, "--size", size,
+                                            "--duration", 6] + (["--rtc"] if rtc else [])))
+        for rtc in (False, True):
+            out.append((f"{'rtc' if rtc else 'rings'}_all_new_64", ["--all-new", "--duration", 4] +
+                        (["--rtc"] if rtc else [])))
+        out.append(("rings_f1000000_n0_64_w2", ["--flows", 1000000, "--workers", 2, "--duration", 6]))
+        out.append(("rtc_f1000000_n0_64_w2", ["--flows", 500000, "--workers", 2, "--rtc", "--duration", 6]))
     else:
         for flows in (10000, 1000000, 10000000):
-            out.append((f"f{flows}_n0_64", ["--flows", flows, "--duration", 3]))
-        for churn in (100000, 1000000):
-            out.append((f"f1000000_n{churn}_64", ["--flows", 1000000, "--new-flows-per-sec", churn,
-                                                  "--duration", 3]))
-        out.append(("f1000000_n0_imix", ["--flows", 1000000, "--size", "imix", "--duration", 3]))
-        out.append(("all_new_64", ["--all-new", "--duration", 3]))
+            for rtc in (False, True):
+                out.append((f"{'rtc' if rtc else 'rings'}_f{flows}_n0_64",
+                            ["--flows", flows, "--duration", 3] + (["--rtc"] if rtc else [])))
+        out.append(("rtc_f1000000_n1000000_64", ["--flows", 1000000, "--new-flows-per-sec", 1000000,
+                                                  "--duration", 3, "--rtc"]))
+        out.append(("rtc_f1000000_n0_imix", ["--flows", 1000000, "--size", "imix", "--duration", 3, "--rtc"]))
+        out.append(("rtc_all_new_64", ["--all-new", "--duration", 3, "--rtc"]))
+        out.append(("rings_all_new_64", ["--all-new", "--duration", 3]))
     return out
 
 
@@ -75,7 +83,7 @@ def fmt_row(r):
     churn = "all" if c["all_new"] else f"{c['new_flows_per_sec_offered']:,}"
     wm = "/".join(f"{x:.1f}" for x in r["worker_mpps"])
     wn = "/".join(f"{x:.0f}" for x in r["worker_ns_per_packet"])
-    return (f"{r['label']:<22} {c['flows']:>10,} {churn:>9} {c['size']:>4} {c['workers']:>2} "
+    return (f"{r['label']:<26} {c['flows']:>10,} {churn:>9} {c['size']:>4} {c['workers']:>2} "
             f"{r['mpps']:>7.2f} {wm:>11} {wn:>8} {r['rx_ns_per_packet']:>6.1f} "
             f"{r['new_flows_per_sec']:>11,.0f} {'yes' if r['zero_loss'] else 'NO':>4} "
             f"{r['memory']['peak_rss_mb']:>8.0f} {r['memory']['table_bytes_per_flow_slot']:>6.0f}")
@@ -89,12 +97,12 @@ def check_targets(results):
             target = TARGETS.get(c["flows"])
             if target:
                 got = r["worker_mpps"][0]
-                lines.append(f"  {c['flows']:>10,} flows: {got:.1f} Mpps per worker, target {target:.0f}: "
-                             f"{'MET' if got >= target else 'MISSED'}")
+                lines.append(f"  {c.get('mode', 'rings'):<17} {c['flows']:>10,} flows: {got:.1f} Mpps per worker, target "
+                             f"{target:.0f}: {'MET' if got >= target else 'MISSED'}")
         if c["all_new"]:
             got = r["new_flows_per_sec"]
             ok = got >= NEW_FLOW_TARGET and r["zero_loss"]
-            lines.append(f"  new flows: {got:,.0f}/s with {'zero' if r['zero_loss'] else 'SOME'} loss, target "
+            lines.append(f"  {c.get('mode', 'rings'):<17} new flows: {got:,.0f}/s with {'zero' if r['zero_loss'] else 'SOME'} loss, target "
                          f"{NEW_FLOW_TARGET:,.0f}/s: {'MET' if ok else 'MISSED'}")
     return lines
 
@@ -115,7 +123,7 @@ def main():
 
     with open("/proc/loadavg") as f:
         load_before = f.read().split()[:3]
-    header = (f"{'point':<22} {'flows':>10} {'new/s':>9} {'size':>4} {'w':>2} {'Mpps':>7} {'worker Mpps':>11} "
+    header = (f"{'point':<26} {'flows':>10} {'new/s':>9} {'size':>4} {'w':>2} {'Mpps':>7} {'worker Mpps':>11} "
               f"{'ns/pkt':>8} {'RX ns':>6} {'new flows/s':>11} {'loss':>4} {'RSS MiB':>8} {'B/flow':>6}")
     print(header)
     results = []

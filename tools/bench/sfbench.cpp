@@ -111,7 +111,7 @@ bool parse_args(int argc, char** argv, BenchArgs& a, std::vector<std::string>& e
 // ones still waiting out their idle timeout, plus 20% for an uneven split.
 std::uint32_t capacity_for(const BenchArgs& a) {
   const double linger_s = a.idle_timeout_ms / 1000.0 + 0.5;
-  const double churn = a.spec.all_new ? 4e6 : static_cast<double>(a.spec.new_flows_per_sec);
+  const double churn = a.spec.all_new ? 3e6 : static_cast<double>(a.spec.new_flows_per_sec);
   const double total = (a.spec.all_new ? 0.0 : static_cast<double>(a.spec.flows)) + churn * linger_s;
   const double per_worker = a.run_to_completion ? total : total / a.workers * 1.2;
   return static_cast<std::uint32_t>(per_worker) + 8192;

@@ -9,6 +9,7 @@
 
 #include <rte_mbuf.h>
 
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 
 namespace sf {
@@ -16,14 +17,6 @@ namespace sf {
 namespace {
 
 constexpr std::uint16_t kPrefetchAhead = 4;
-
-// The lines a copy writes first: the PacketMeta (private area) and the frame's start.
-void prefetch_for_write(rte_mbuf* m) noexcept {
-  __builtin_prefetch(packet_meta(m), 1, 3);
-  char* data = rte_pktmbuf_mtod(m, char*);
-  __builtin_prefetch(data, 1, 3);
-  __builtin_prefetch(data + RTE_CACHE_LINE_SIZE, 1, 3);
-}
 
 }  // namespace
 
@@ -124,22 +117,14 @@ bool CaptureSource::next_record() noexcept {
 std::uint16_t CaptureSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::uint16_t n) noexcept {
   if (eof_) return 0;
   // The whole burst in one trip to the pool; a short pool gives what it has.
-  std::uint16_t have = n;
-  if (rte_mempool_get_bulk(pool, reinterpret_cast<void**>(out), n) == 0) {
-    // They come back cold from the workers: start every miss before the first reset.
-    for (std::uint16_t i = 0; i < n; ++i) {
-      __builtin_prefetch(out[i], 1, 3);
-      __builtin_prefetch(reinterpret_cast<char*>(out[i]) + RTE_CACHE_LINE_SIZE, 1, 3);
-    }
-    for (std::uint16_t i = 0; i < n; ++i) rte_pktmbuf_reset(out[i]);
-  } else {
-    have = 0;
+  std::uint16_t have = mbuf_alloc_burst(pool, out, n);
+  if (have == 0) {
     while (have < n && (out[have] = rte_pktmbuf_alloc(pool)) != nullptr) ++have;
   }
   std::uint16_t got = 0;
   while (got < have) {
     // And the lines the copy writes, a few packets ahead.
-    if (got + kPrefetchAhead < have) prefetch_for_write(out[got + kPrefetchAhead]);
+    if (got + kPrefetchAhead < have) mbuf_prefetch_for_write(out[got + kPrefetchAhead]);
     if (!pending_) {
       if (!next_record()) {
         eof_ = true;

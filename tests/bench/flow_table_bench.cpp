@@ -1,5 +1,6 @@
 // Worker-side lookups over a shard with N resident flows: the raw rte_hash
-// bulk lookup, and FlowTracker::process_burst (lookup + counter updates).
+// bulk lookup, FlowTracker::process_burst (lookup + counter updates), and the
+// floor loop (parse + key + hash + bulk lookup + counter update, nothing else).
 // Keys are drawn uniformly from the resident set over a stream far longer than
 // any cache, so at 1M+ flows the bucket, key and record misses are real.
 //
@@ -7,7 +8,9 @@
 // depend on the EAL memory the run may take.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <bit>
+#include <cstring>
 #include <cstdint>
 #include <memory>
 #include <random>
@@ -15,6 +18,7 @@
 #include <vector>
 
 #include <rte_memory.h>
+#include <rte_prefetch.h>
 
 #include "config/config.hpp"
 #include "flow/flow_key.hpp"
@@ -22,6 +26,7 @@
 #include "flow/flow_tracker.hpp"
 #include "flow/packet_meta.hpp"
 #include "metrics/lcore_counters.hpp"
+#include "packet/packet_parser.hpp"
 
 namespace sf::bench {
 
@@ -95,13 +100,22 @@ struct TrackerFixture {
 
 // Built once per flow count and kept across the runs google-benchmark makes of
 // one benchmark; only one fixture lives at a time so EAL memory covers one table.
+struct FloorFixture {
+  std::uint32_t flows = 0;
+  std::unique_ptr<FlowTable> table;
+  std::vector<std::byte> frames;  // kQueries slots of kFrameSlot bytes
+  std::vector<std::uint16_t> lengths;
+};
+
 std::unique_ptr<LookupFixture> g_lookup;
 std::unique_ptr<TrackerFixture> g_tracker;
+std::unique_ptr<FloorFixture> g_floor;
 
 LookupFixture* lookup_fixture(std::uint32_t flows) {
   if (g_lookup && g_lookup->flows == flows) return g_lookup.get();
   g_lookup.reset();
   g_tracker.reset();
+  g_floor.reset();
   auto f = std::make_unique<LookupFixture>();
   f->flows = flows;
   f->table = make_table(flows);
@@ -144,6 +158,7 @@ TrackerFixture* tracker_fixture(std::uint32_t flows) {
   if (g_tracker && g_tracker->flows == flows) return g_tracker.get();
   g_lookup.reset();
   g_tracker.reset();
+  g_floor.reset();
   auto f = std::make_unique<TrackerFixture>();
   f->flows = flows;
   auto table = make_table(flows);
@@ -235,6 +250,132 @@ void BM_TrackerBurst(benchmark::State& state) {
   set_burst_counters(state);
 }
 
+// The memory-latency floor the pipeline is judged against (issue 3): parse a
+// frame, key + hash it, one bulk lookup per 32, update the record's counters;
+// nothing else (no rings, no timers, no TCP rules, no export). Frames are
+// pre-built for the whole query stream and read in order.
+constexpr std::size_t kFrameSlot = 128;
+
+std::size_t build_frame(const FlowKey& k, bool reverse, std::byte* out) {
+  std::uint8_t f[kFrameSlot] = {};
+  const bool v6 = k.ip_version == 6;
+  const auto& src = reverse ? k.addr_hi : k.addr_lo;
+  const auto& dst = reverse ? k.addr_lo : k.addr_hi;
+  const std::uint16_t sport = reverse ? k.port_hi : k.port_lo, dport = reverse ? k.port_lo : k.port_hi;
+  const std::size_t l4_len = k.proto == ipproto::kTcp ? 20 : 8;
+  f[12] = v6 ? 0x86 : 0x08;
+  f[13] = v6 ? 0xdd : 0x00;
+  std::size_t l4 = 14;
+  if (v6) {
+    f[14] = 0x60;
+    f[18] = 0;
+    f[19] = static_cast<std::uint8_t>(l4_len);
+    f[20] = k.proto;
+    f[21] = 64;
+    std::memcpy(f + 22, src.data(), 16);
+    std::memcpy(f + 38, dst.data(), 16);
+    l4 = 54;
+  } else {
+    f[14] = 0x45;
+    f[17] = static_cast<std::uint8_t>(20 + l4_len);
+    f[22] = 64;
+    f[23] = k.proto;
+    std::memcpy(f + 26, src.data(), 4);
+    std::memcpy(f + 30, dst.data(), 4);
+    l4 = 34;
+  }
+  f[l4] = static_cast<std::uint8_t>(sport >> 8);
+  f[l4 + 1] = static_cast<std::uint8_t>(sport);
+  f[l4 + 2] = static_cast<std::uint8_t>(dport >> 8);
+  f[l4 + 3] = static_cast<std::uint8_t>(dport);
+  if (k.proto == ipproto::kTcp) {
+    f[l4 + 12] = 5 << 4;
+    f[l4 + 13] = tcpflag::kAck;
+  } else {
+    f[l4 + 5] = 8;
+  }
+  const std::size_t len = std::max<std::size_t>(l4 + l4_len, 60);
+  std::memcpy(out, f, len);
+  return len;
+}
+
+FloorFixture* floor_fixture(std::uint32_t flows) {
+  if (g_floor && g_floor->flows == flows) return g_floor.get();
+  g_lookup.reset();
+  g_tracker.reset();
+  g_floor.reset();
+  auto f = std::make_unique<FloorFixture>();
+  f->flows = flows;
+  f->table = make_table(flows);
+  if (!f->table) return nullptr;
+  const std::vector<FlowKey> keys = resident_keys(flows);
+  for (const FlowKey& k : keys) {
+    const std::int32_t pos = f->table->insert(k, flow_hash(k, kSeed));
+    if (pos < 0) return nullptr;
+    f->table->record(static_cast<std::uint32_t>(pos)).in_use = 1;
+  }
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<std::uint32_t> pick(0, flows - 1);
+  f->frames.resize(kQueries * kFrameSlot);
+  f->lengths.resize(kQueries);
+  for (std::size_t q = 0; q < kQueries; ++q) {
+    f->lengths[q] = static_cast<std::uint16_t>(build_frame(keys[pick(rng)], rng() & 1, &f->frames[q * kFrameSlot]));
+  }
+  g_floor = std::move(f);
+  return g_floor.get();
+}
+
+void BM_FloorLoop(benchmark::State& state) {
+  FloorFixture* f = floor_fixture(static_cast<std::uint32_t>(state.range(0)));
+  if (f == nullptr) {
+    state.SkipWithError("cannot build the flow table (EAL memory?)");
+    return;
+  }
+  FlowKey keys[kBurst];
+  const FlowKey* key_ptrs[kBurst];
+  std::uint32_t hashes[kBurst];
+  std::uint8_t dirs[kBurst];
+  std::uint32_t ip_bytes[kBurst];
+  std::int32_t pos[kBurst];
+  for (std::uint32_t i = 0; i < kBurst; ++i) key_ptrs[i] = &keys[i];
+  std::size_t off = 0;
+  std::uint64_t missed = 0;
+  for (auto _ : state) {
+    for (std::uint32_t i = 0; i < kBurst; ++i) {
+      const std::size_t q = off + i;
+      ParsedPacket p;
+      parse_packet(std::span<const std::byte>(&f->frames[q * kFrameSlot], f->lengths[q]), f->lengths[q],
+                   LinkType::Ethernet, p);
+      const NormalizedKey nk = normalize_flow_key(p, true);
+      keys[i] = nk.key;
+      dirs[i] = nk.dir;
+      ip_bytes[i] = p.ip_bytes;
+      hashes[i] = flow_hash(nk.key, kSeed);
+    }
+    f->table->lookup_bulk(key_ptrs, hashes, kBurst, pos);
+    for (std::uint32_t i = 0; i < kBurst; ++i) {
+      if (pos[i] >= 0) rte_prefetch0(&f->table->record(static_cast<std::uint32_t>(pos[i])));
+    }
+    for (std::uint32_t i = 0; i < kBurst; ++i) {
+      if (pos[i] < 0) {
+        ++missed;
+        continue;
+      }
+      FlowRecord& r = f->table->record(static_cast<std::uint32_t>(pos[i]));
+      r.packets[dirs[i]] += 1;
+      r.bytes[dirs[i]] += ip_bytes[i];
+      r.last_ts_ns = kT0;
+    }
+    off += kBurst;
+    if (off == kQueries) off = 0;
+  }
+  if (missed != 0) {
+    state.SkipWithError("a resident flow was not found: the frames do not match the table");
+    return;
+  }
+  set_burst_counters(state);
+}
+
 }  // namespace
 
 // EAL heap bytes one FlowTable of `flows` takes (DPDK 22.11 rte_cuckoo_hash
@@ -254,9 +395,11 @@ std::uint64_t flow_table_bytes(std::uint32_t flows) {
 void register_flow_benchmarks(const std::vector<std::uint32_t>& flow_counts) {
   auto* lookup = benchmark::RegisterBenchmark("BM_BulkLookup", BM_BulkLookup);
   auto* tracker = benchmark::RegisterBenchmark("BM_TrackerBurst", BM_TrackerBurst);
+  auto* floor = benchmark::RegisterBenchmark("BM_FloorLoop", BM_FloorLoop);
   for (std::uint32_t n : flow_counts) {
     lookup->Arg(n);
     tracker->Arg(n);
+    floor->Arg(n);
   }
 }
 
@@ -264,6 +407,7 @@ void register_flow_benchmarks(const std::vector<std::uint32_t>& flow_counts) {
 void release_flow_fixtures() {
   g_lookup.reset();
   g_tracker.reset();
+  g_floor.reset();
 }
 
 }  // namespace sf::bench

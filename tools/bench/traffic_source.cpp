@@ -9,6 +9,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "packet/parsed_packet.hpp"
 
@@ -210,10 +211,13 @@ std::uint16_t TrafficSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
     }
     churn(now);
   }
-  if (rte_pktmbuf_alloc_bulk(pool, out, n) != 0) return 0;  // workers hold every mbuf: retry
+  if (mbuf_alloc_burst(pool, out, n) == 0) return 0;  // workers hold every mbuf: retry
   const auto ts_ns = epoch_ns_ + static_cast<std::uint64_t>(static_cast<double>(now - start_tsc_) * 1e9 /
                                                              static_cast<double>(tsc_hz_));
+  constexpr std::uint16_t kPrefetchAhead = 4;
+  for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) mbuf_prefetch_for_write(out[i]);
   for (std::uint16_t i = 0; i < n; ++i) {
+    if (i + kPrefetchAhead < n) mbuf_prefetch_for_write(out[i + kPrefetchAhead]);
     std::uint64_t generation;
     const std::uint64_t slot = next_slot(&generation);
     rng_ ^= rng_ << 13;

@@ -260,9 +260,13 @@ bool FlowTracker::make_room() noexcept {
 }
 
 void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
+  end_flow(pos, reason, flow_hash(table_->record(pos).key, table_->seed()));
+}
+
+void FlowTracker::end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept {
   emit_record(table_->record(pos), reason);
   wheel_.cancel(pos);
-  table_->remove(pos, flow_hash(table_->record(pos).key, table_->seed()));
+  table_->remove(pos, hash);
   table_changed_ = true;
 }
 
@@ -292,13 +296,7 @@ void FlowTracker::expire_batch(const std::uint32_t* due, std::uint32_t n) noexce
     hashes[i] = flow_hash(*keys[i], table_->seed());
   }
   table_->lookup_bulk(keys, hashes, m, positions);
-  for (std::uint32_t i = 0; i < m; ++i) {
-    const FlowRecord& r = table_->record(ending[i]);
-    emit_record(r, timeout_end_reason(r));
-    wheel_.cancel(ending[i]);
-    table_->remove(ending[i], hashes[i]);
-  }
-  table_changed_ = true;
+  for (std::uint32_t i = 0; i < m; ++i) end_flow(ending[i], timeout_end_reason(table_->record(ending[i])), hashes[i]);
 }
 
 void FlowTracker::advance_clock(std::uint64_t now_ns) noexcept {

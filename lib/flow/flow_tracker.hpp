@@ -61,6 +61,7 @@ class FlowTracker {
   void process_one(const PacketMeta& m, std::int32_t pos, bool known_absent) noexcept;
   std::int32_t create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept;
   void end_flow(std::uint32_t pos, EndReason reason) noexcept;
+  void end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept;  // hash: flow_hash of its key
   void emit_record(const FlowRecord& r, EndReason reason) noexcept;
   // Hands staged records to the sink: once per burst, tick or finish, so the
   // exporter's ring sees one enqueue per batch, not one per record.

@@ -122,7 +122,10 @@ sf::Config make_config(const BenchArgs& a) {
   c.lcores.rx = 1;
   c.lcores.workers = a.workers;
   c.burst_size = a.burst;
-  c.lcores.idle_yield = false;  // dedicated cores: busy-poll, as in production
+  // Dedicated cores busy-poll, as in production; pollers that must share a
+  // CPU (more lcores than CPUs) yield when idle, or they starve each other.
+  const std::size_t pollers = a.workers + (a.run_to_completion ? 0U : 1U);
+  c.lcores.idle_yield = pollers > sf::allowed_cpus().size();
   c.flow_table.capacity_per_worker = a.capacity;
   c.timeouts.tcp_idle_ms = c.timeouts.udp_idle_ms = c.timeouts.icmp_idle_ms = c.timeouts.other_idle_ms =
       a.idle_timeout_ms;

@@ -33,6 +33,8 @@ inline bool tcp_closed(std::uint8_t bits) noexcept {
   return (bits & kTcpRst) || ((bits & kTcpFinLo) && (bits & kTcpFinHi));
 }
 
+inline constexpr std::uint64_t kNoActiveDeadline = UINT64_MAX;
+
 // Hot/cold split: a packet of an established flow reads and writes only the
 // first cache line; the second is written when the flow starts and read when
 // a record is emitted (or a lookup is re-checked), so a worker at 10M flows
@@ -40,7 +42,7 @@ inline bool tcp_closed(std::uint8_t bits) noexcept {
 struct alignas(64) FlowRecord {
   // Line 0: per-packet state.
   std::uint64_t last_ts_ns = 0;
-  std::uint64_t active_deadline_ns = 0;  // next active-timeout grid point; 0 = off
+  std::uint64_t active_deadline_ns = 0;  // next active-timeout grid point; kNoActiveDeadline = off
   std::uint64_t packets[2] = {0, 0};     // by direction (kDirLoToHi, kDirHiToLo)
   std::uint64_t bytes[2] = {0, 0};
   std::uint32_t syn_isn = 0;

@@ -135,7 +135,7 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_
       end_flow(static_cast<std::uint32_t>(pos), EndReason::tcp_close);
       pos = -1;
       known_absent = true;
-    } else if (timeouts_.active_ns != 0 && m.ts_ns >= r.active_deadline_ns) {
+    } else if (SF_UNLIKELY(m.ts_ns >= r.active_deadline_ns)) {  // never, with active timeouts off
       emit_record(r, EndReason::active);
       r.packets[0] = r.packets[1] = 0;
       r.bytes[0] = r.bytes[1] = 0;
@@ -194,7 +194,8 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
   const bool synack = m.key.proto == ipproto::kTcp && m.has_l4 &&
                       (m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck);
   r.initiator_dir = synack ? static_cast<std::uint8_t>(m.dir ^ 1U) : m.dir;
-  if (timeouts_.active_ns != 0) r.active_deadline_ns = m.ts_ns + timeouts_.active_ns;
+  // Off: a deadline no timestamp reaches, so the packet path needs no branch on the config.
+  r.active_deadline_ns = timeouts_.active_ns != 0 ? m.ts_ns + timeouts_.active_ns : kNoActiveDeadline;
   r.first_ts_ns = m.ts_ns;
   r.last_ts_ns = m.ts_ns;
   wheel_.schedule(idx, m.ts_ns + idle_timeout(r));

@@ -127,7 +127,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
 
   const bool wait_rings = c.rings.on_full == OnRingFull::Wait || (c.rings.on_full == OnRingFull::Auto && from_file);
   const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
-  e.workers.resize(n_workers);
+  e.workers.resize(run_to_completion ? 0 : n_workers);
   for (std::uint32_t w = 0; w < n_workers; ++w) {
     auto ch = ExportChannel::create("sf_export_w" + std::to_string(w), c.rings.export_size, socket, wait_rings);
     if (!ch) return make_error(ch.error());
@@ -137,6 +137,8 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     e.trackers.push_back(std::make_unique<FlowTracker>(std::unique_ptr<FlowTable>(table.value()), timeouts,
                                                        c.flow_table.on_full, static_cast<std::uint16_t>(w),
                                                        *e.channels.back(), e.worker_counters[w]));
+    e.channel_ptrs.push_back(e.channels.back().get());
+    if (run_to_completion) continue;  // RtcWorkers below
     Worker& wk = e.workers[w];
     wk.id = static_cast<std::uint16_t>(w);
     for (std::uint32_t r = 0; r < n_rx; ++r) wk.rx_rings.push_back(e.rings[r * n_workers + w]);
@@ -146,13 +148,14 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     wk.control = e.control.get();
     wk.burst_size = c.burst_size;
     wk.idle_yield = c.lcores.idle_yield;
-    e.channel_ptrs.push_back(wk.channel);
   }
 
-  auto rx_options = [&](const PacketSource& src) {
+  // Packet ids interleave over the inputs (id = seq * inputs + index + 1), so
+  // flow ids stay unique per run however many inputs there are.
+  auto rx_options = [&](const PacketSource& src, std::uint32_t index) {
     RxOptions ro;
-    ro.rx_index = 0;
-    ro.n_rx = 1;
+    ro.rx_index = static_cast<std::uint16_t>(index);
+    ro.n_rx = static_cast<std::uint16_t>(n_inputs);
     ro.link = src.link_type();
     ro.link_supported = src.link_supported();
     ro.hash_seed = e.hash_seed;
@@ -168,7 +171,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     e.rtc_sources = std::move(sources);
     e.rtc_workers.resize(n_workers);
     for (std::uint32_t w = 0; w < n_workers; ++w) {
-      e.rtc_stages.push_back(std::make_unique<RxStage>(rx_options(*e.rtc_sources[w]), std::vector<rte_ring*>{},
+      e.rtc_stages.push_back(std::make_unique<RxStage>(rx_options(*e.rtc_sources[w], w), std::vector<rte_ring*>{},
                                                        e.rx_counters[w], e.control->rx[w]));
       RtcWorker& rw = e.rtc_workers[w];
       rw.source = e.rtc_sources[w].get();
@@ -186,7 +189,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
   } else {
     e.source = std::move(sources[0]);
     std::vector<rte_ring*> rx_rings(e.rings.begin(), e.rings.begin() + n_workers);
-    e.rx_stage = std::make_unique<RxStage>(rx_options(*e.source), rx_rings, e.rx_counters[0], e.control->rx[0]);
+    e.rx_stage = std::make_unique<RxStage>(rx_options(*e.source, 0), rx_rings, e.rx_counters[0], e.control->rx[0]);
     e.rx_loop = RxLoop{e.source.get(), e.rx_stage.get(), e.pool,      e.control.get(), &e.control->rx[0],
                        &e.rx_counters[0], c.burst_size, c.lcores.idle_yield};
   }
@@ -241,7 +244,7 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
   // The main lcore watches for a stop request until the workers are done.
   bool stopping = false;
   for (;;) {
-    if (e.control->workers_finished.load(std::memory_order_acquire) == e.workers.size() &&
+    if (e.control->workers_finished.load(std::memory_order_acquire) == e.trackers.size() &&
         e.control->all_rx_done()) {
       break;
     }
@@ -301,7 +304,7 @@ EngineReport Engine::report() const {
   r.packets_write_failed = x.packets_failed.get();
   r.capture_error = e.source ? e.source->error() : std::string();
   r.capture_warning = e.source ? e.source->warning() : std::string();
-  r.workers = static_cast<std::uint32_t>(e.workers.size());
+  r.workers = static_cast<std::uint32_t>(e.trackers.size());
   r.wall_seconds = e.wall_seconds;
   r.stopped_by_signal = e.control->stop.load();
   return r;

@@ -303,7 +303,7 @@ void FlowTracker::expire_batch(const std::uint32_t* due, std::uint32_t n) noexce
 void FlowTracker::advance_clock(std::uint64_t now_ns) noexcept {
   if (!clock_started_) return;  // no flows yet
   if (now_ns > now_ns_) now_ns_ = now_ns;
-  std::uint32_t due[kExpiryBatch];
+  std::uint32_t due[kExpiryBatch] = {};  // zeroed: GCC cannot see that only n entries are read
   std::uint32_t n = 0;
   const std::uint32_t fired = wheel_.advance(now_ns_, [&](std::uint32_t pos) {
     rte_prefetch0(&table_->record(pos));

@@ -14,12 +14,6 @@
 
 namespace sf {
 
-namespace {
-
-constexpr std::uint16_t kPrefetchAhead = 4;
-
-}  // namespace
-
 Result<std::unique_ptr<CaptureSource>> CaptureSource::open(const std::string& path) {
   // Unsupported link types stay with libpcap, whose DLT number and name the warning shows.
   if (auto mapped = PcapFileReader::open(path)) {
@@ -124,7 +118,7 @@ std::uint16_t CaptureSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
   std::uint16_t got = 0;
   while (got < have) {
     // And the lines the copy writes, a few packets ahead.
-    if (got + kPrefetchAhead < have) mbuf_prefetch_for_write(out[got + kPrefetchAhead]);
+    if (got + kMbufWritePrefetchAhead < have) mbuf_prefetch_for_write(out[got + kMbufWritePrefetchAhead]);
     if (!pending_) {
       if (!next_record()) {
         eof_ = true;

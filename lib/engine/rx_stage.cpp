@@ -87,37 +87,35 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   return true;
 }
 
-template <typename Sink>
-void RxStage::classify_chunk(rte_mbuf** pkts, std::uint16_t n, std::uint64_t& bytes, Sink&& sink) noexcept {
-  // Headers a few packets ahead: a packet's parse takes less than a miss.
-  constexpr std::uint16_t kPrefetchAhead = 4;
+// Classifies up to burst_size packets with headers prefetched ahead, counts
+// them, frees what is not a flow's packet, and hands the rest to accept(m) in order.
+template <typename Accept>
+void RxStage::classify_chunk(rte_mbuf** pkts, std::uint16_t n, Accept&& accept) noexcept {
+  constexpr std::uint16_t kPrefetchAhead = 4;  // a packet's parse takes less than a miss
+  std::uint32_t n_rejected = 0;
+  std::uint64_t bytes = 0;
   for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   for (std::uint16_t i = 0; i < n; ++i) {
     if (i + kPrefetchAhead < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchAhead], void*));
     bytes += packet_meta(pkts[i])->wire_len;
-    sink(pkts[i], classify(pkts[i]));
-  }
-}
-
-std::uint16_t RxStage::classify_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
-  std::uint16_t kept = 0;
-  std::uint32_t n_rejected = 0;
-  std::uint64_t bytes = 0;
-  for (std::uint16_t base = 0; base < n; base = static_cast<std::uint16_t>(base + opt_.burst_size)) {
-    const std::uint16_t chunk = static_cast<std::uint16_t>(std::min<std::uint32_t>(n - base, opt_.burst_size));
-    n_rejected = 0;
-    classify_chunk(pkts + base, chunk, bytes, [&](rte_mbuf* m, bool ok) {
-      if (ok) {
-        pkts[kept++] = m;
-      } else {
-        rejected_[n_rejected++] = m;
-      }
-    });
-    if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
+    if (classify(pkts[i])) {
+      accept(pkts[i]);
+    } else {
+      rejected_[n_rejected++] = pkts[i];
+    }
   }
   counters_.packets_in.add(n);
   counters_.bytes_in.add(bytes);
   counters_.fragment_table_replaced.set(fragments_.replaced());
+  if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
+}
+
+std::uint16_t RxStage::classify_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
+  std::uint16_t kept = 0;
+  for (std::uint16_t base = 0; base < n; base = static_cast<std::uint16_t>(base + opt_.burst_size)) {
+    const auto chunk = static_cast<std::uint16_t>(std::min<std::uint32_t>(n - base, opt_.burst_size));
+    classify_chunk(pkts + base, chunk, [&](rte_mbuf* m) { pkts[kept++] = m; });
+  }
   progress_.clock_ns.store(clock_ns_, std::memory_order_release);
   return kept;
 }
@@ -129,21 +127,11 @@ void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
     pkts += opt_.burst_size;
     n = static_cast<std::uint16_t>(n - opt_.burst_size);
   }
-  std::uint32_t n_rejected = 0;
-  std::uint64_t bytes = 0;
   const auto n_workers = static_cast<std::uint32_t>(rings_.size());
-  classify_chunk(pkts, n, bytes, [&](rte_mbuf* m, bool ok) {
-    if (!ok) {
-      rejected_[n_rejected++] = m;
-      return;
-    }
+  classify_chunk(pkts, n, [&](rte_mbuf* m) {
     const std::uint32_t w = worker_for_hash(packet_meta(m)->hash, n_workers);
     per_worker_[w][per_worker_n_[w]++] = m;
   });
-  counters_.packets_in.add(n);
-  counters_.bytes_in.add(bytes);
-  counters_.fragment_table_replaced.set(fragments_.replaced());
-  if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
   dispatch();
   // After the enqueue: a worker that reads this clock and then finds its ring
   // empty has processed every packet up to it.

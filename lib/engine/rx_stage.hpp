@@ -47,10 +47,8 @@ class RxStage {
 
  private:
   bool classify(rte_mbuf* m) noexcept;  // false: counted and to be freed
-  // Classifies up to burst_size packets with headers prefetched ahead;
-  // sink(m, ok) receives each in order. Adds wire bytes to `bytes`.
-  template <typename Sink>
-  void classify_chunk(rte_mbuf** pkts, std::uint16_t n, std::uint64_t& bytes, Sink&& sink) noexcept;
+  template <typename Accept>
+  void classify_chunk(rte_mbuf** pkts, std::uint16_t n, Accept&& accept) noexcept;
   void dispatch() noexcept;
 
   RxOptions opt_;

@@ -1,7 +1,6 @@
 #include "flow/flow_table.hpp"
 
 #include <cerrno>
-#include <cstring>
 #include <new>
 
 #include <rte_errno.h>

@@ -227,14 +227,12 @@ void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
 void FlowTracker::flush_events() noexcept {
   if (n_pending_ == 0) return;
   const std::uint32_t queued = sink_.emit_burst(pending_, n_pending_);
-  std::uint64_t pkts = 0;
-  for (std::uint32_t i = 0; i < queued; ++i) pkts += pending_[i].packets[0] + pending_[i].packets[1];
-  counters_.packets_exported.add(pkts);
+  std::uint64_t pkts[2] = {0, 0};  // [queued, refused]
+  for (std::uint32_t i = 0; i < n_pending_; ++i) pkts[i >= queued] += pending_[i].packets[0] + pending_[i].packets[1];
+  counters_.packets_exported.add(pkts[0]);
   if (SF_UNLIKELY(queued < n_pending_)) {
-    std::uint64_t lost = 0;
-    for (std::uint32_t i = queued; i < n_pending_; ++i) lost += pending_[i].packets[0] + pending_[i].packets[1];
     counters_.export_dropped_records.add(n_pending_ - queued);
-    counters_.export_dropped_packets.add(lost);
+    counters_.export_dropped_packets.add(pkts[1]);
   }
   n_pending_ = 0;
 }

@@ -111,20 +111,31 @@ std::unique_ptr<LookupFixture> g_lookup;
 std::unique_ptr<TrackerFixture> g_tracker;
 std::unique_ptr<FloorFixture> g_floor;
 
-LookupFixture* lookup_fixture(std::uint32_t flows) {
-  if (g_lookup && g_lookup->flows == flows) return g_lookup.get();
+void reset_fixtures() {
   g_lookup.reset();
   g_tracker.reset();
   g_floor.reset();
+}
+
+// A table holding exactly `keys`, or nullptr.
+std::unique_ptr<FlowTable> resident_table(const std::vector<FlowKey>& keys) {
+  auto table = make_table(static_cast<std::uint32_t>(keys.size()));
+  if (!table) return nullptr;
+  for (const FlowKey& k : keys) {
+    if (table->insert(k, flow_hash(k, kSeed)) < 0) return nullptr;
+  }
+  return table;
+}
+
+LookupFixture* lookup_fixture(std::uint32_t flows) {
+  if (g_lookup && g_lookup->flows == flows) return g_lookup.get();
+  reset_fixtures();
   auto f = std::make_unique<LookupFixture>();
   f->flows = flows;
-  f->table = make_table(flows);
-  if (!f->table) return nullptr;
   {
     const std::vector<FlowKey> keys = resident_keys(flows);
-    for (const FlowKey& k : keys) {
-      if (f->table->insert(k, flow_hash(k, kSeed)) < 0) return nullptr;
-    }
+    f->table = resident_table(keys);
+    if (!f->table) return nullptr;
     std::mt19937_64 rng(7);
     std::uniform_int_distribution<std::uint32_t> pick(0, flows - 1);
     f->keys.resize(kQueries);
@@ -156,9 +167,7 @@ PacketMeta meta_for(const FlowKey& key, std::uint8_t dir, std::uint64_t packet_i
 
 TrackerFixture* tracker_fixture(std::uint32_t flows) {
   if (g_tracker && g_tracker->flows == flows) return g_tracker.get();
-  g_lookup.reset();
-  g_tracker.reset();
-  g_floor.reset();
+  reset_fixtures();
   auto f = std::make_unique<TrackerFixture>();
   f->flows = flows;
   auto table = make_table(flows);
@@ -301,19 +310,12 @@ std::size_t build_frame(const FlowKey& k, bool reverse, std::byte* out) {
 
 FloorFixture* floor_fixture(std::uint32_t flows) {
   if (g_floor && g_floor->flows == flows) return g_floor.get();
-  g_lookup.reset();
-  g_tracker.reset();
-  g_floor.reset();
+  reset_fixtures();
   auto f = std::make_unique<FloorFixture>();
   f->flows = flows;
-  f->table = make_table(flows);
-  if (!f->table) return nullptr;
   const std::vector<FlowKey> keys = resident_keys(flows);
-  for (const FlowKey& k : keys) {
-    const std::int32_t pos = f->table->insert(k, flow_hash(k, kSeed));
-    if (pos < 0) return nullptr;
-    f->table->record(static_cast<std::uint32_t>(pos)).in_use = 1;
-  }
+  f->table = resident_table(keys);
+  if (!f->table) return nullptr;
   std::mt19937_64 rng(5);
   std::uniform_int_distribution<std::uint32_t> pick(0, flows - 1);
   f->frames.resize(kQueries * kFrameSlot);
@@ -404,10 +406,6 @@ void register_flow_benchmarks(const std::vector<std::uint32_t>& flow_counts) {
 }
 
 // Frees the fixtures' EAL memory before rte_eal_cleanup().
-void release_flow_fixtures() {
-  g_lookup.reset();
-  g_tracker.reset();
-  g_floor.reset();
-}
+void release_flow_fixtures() { reset_fixtures(); }
 
 }  // namespace sf::bench

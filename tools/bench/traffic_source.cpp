@@ -198,7 +198,6 @@ std::uint16_t TrafficSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
       warming_ = false;
       cursor_ = 0;
       churn_start_tsc_ = now;
-      progress_.measure_start_packets.store(sent_, std::memory_order_relaxed);
       progress_.measure_start_tsc.store(now, std::memory_order_release);
     } else if (!spec_.all_new) {
       n = static_cast<std::uint16_t>(std::min<std::uint64_t>(n, spec_.flows - cursor_));
@@ -214,10 +213,10 @@ std::uint16_t TrafficSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
   if (mbuf_alloc_burst(pool, out, n) == 0) return 0;  // workers hold every mbuf: retry
   const auto ts_ns = epoch_ns_ + static_cast<std::uint64_t>(static_cast<double>(now - start_tsc_) * 1e9 /
                                                              static_cast<double>(tsc_hz_));
-  constexpr std::uint16_t kPrefetchAhead = 4;
-  for (std::uint16_t i = 0; i < n && i < kPrefetchAhead; ++i) mbuf_prefetch_for_write(out[i]);
+  constexpr std::uint16_t kAhead = kMbufWritePrefetchAhead;
+  for (std::uint16_t i = 0; i < n && i < kAhead; ++i) mbuf_prefetch_for_write(out[i]);
   for (std::uint16_t i = 0; i < n; ++i) {
-    if (i + kPrefetchAhead < n) mbuf_prefetch_for_write(out[i + kPrefetchAhead]);
+    if (i + kAhead < n) mbuf_prefetch_for_write(out[i + kAhead]);
     std::uint64_t generation;
     const std::uint64_t slot = next_slot(&generation);
     rng_ ^= rng_ << 13;
@@ -226,7 +225,6 @@ std::uint16_t TrafficSource::read_burst(rte_mempool* pool, rte_mbuf** out, std::
     write_packet(out[i], slot, generation, (rng_ & 1) != 0, ts_ns);
     ++sent_;
   }
-  progress_.packets.store(sent_, std::memory_order_relaxed);
   return n;
 }
 

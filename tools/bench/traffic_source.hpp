@@ -39,10 +39,8 @@ struct TrafficSpec {
 
 // What the source did; read by the benchmark's main thread while it runs.
 struct alignas(64) TrafficProgress {
-  std::atomic<std::uint64_t> packets{0};           // handed to RX
   std::atomic<std::uint64_t> churned{0};           // tuples replaced (offered new flows)
   std::atomic<std::uint64_t> measure_start_tsc{0};  // 0 until the warm-up ended
-  std::atomic<std::uint64_t> measure_start_packets{0};
   std::atomic<std::uint64_t> measure_end_tsc{0};    // 0 until the run ended
 };
 

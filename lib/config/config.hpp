@@ -63,6 +63,10 @@ struct TimeoutConfig {
   std::uint32_t icmp_idle_ms = 60000;    // timeouts.icmp_idle_ms
   std::uint32_t other_idle_ms = 60000;   // timeouts.other_idle_ms
   std::uint32_t tcp_closed_ms = 5000;    // timeouts.tcp_closed_ms: linger after FIN both ways or RST
+  // timeouts.tcp_establish_ms: a connection opened by a SYN (or SYN-ACK) whose
+  // handshake never completes ends after this long idle: a SYN flood must not
+  // hold the table for tcp_idle_ms.
+  std::uint32_t tcp_establish_ms = 30000;
   std::uint32_t active_ms = 1800000;     // timeouts.active_ms: interim record period; 0 = off
   std::uint32_t tick_ms = 100;           // timeouts.tick_ms: expiry granularity (1..60000)
 };

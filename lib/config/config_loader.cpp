@@ -74,6 +74,7 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                        {"icmp_idle_ms", r.u32(t.icmp_idle_ms, kTimeoutRange)},
                        {"other_idle_ms", r.u32(t.other_idle_ms, kTimeoutRange)},
                        {"tcp_closed_ms", r.u32(t.tcp_closed_ms, kTimeoutRange)},
+                       {"tcp_establish_ms", r.u32(t.tcp_establish_ms, kTimeoutRange)},
                        {"active_ms", r.u32(t.active_ms, {0, kTimeoutMaxMs})},
                        {"tick_ms", r.u32(t.tick_ms, {1, 60000})},
                    })},

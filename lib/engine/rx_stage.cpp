@@ -82,8 +82,14 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   meta->tcp_flags = has_l4 ? p.tcp_flags : 0;
   meta->tcp_seq = p.tcp_seq;
   meta->ip_bytes = p.ip_bytes;
+  meta->tcp_ack = p.tcp_ack;
+  meta->tcp_window = p.tcp_window;
   meta->payload_offset = p.payload_offset;
   meta->payload_len = p.payload_len;
+  // Later fragments carry no transport header: their bytes are not stream payload.
+  const std::uint32_t captured = frame.size() > p.payload_offset ? static_cast<std::uint32_t>(frame.size() - p.payload_offset) : 0;
+  meta->payload_caplen = has_l4 ? static_cast<std::uint16_t>(std::min<std::uint32_t>(p.payload_len, captured)) : 0;
+  meta->payload = reinterpret_cast<const std::uint8_t*>(frame.data()) + p.payload_offset;
   return true;
 }
 

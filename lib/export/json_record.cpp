@@ -56,6 +56,12 @@ class Writer {
     raw(s);
     raw("\"");
   }
+  // Only letters and '^' (history) or plain names go through here: nothing to escape.
+  void str(std::string_view s) noexcept {
+    raw("\"");
+    raw(s.data(), s.size());
+    raw("\"");
+  }
   bool ok() const noexcept { return ok_; }
   char* pos() const noexcept { return p_; }
 
@@ -118,7 +124,31 @@ std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) 
   w.key("dst_bytes"); w.u64(ev.bytes[d]);
   w.key("tcp_flags_src"); w.str(flags_src);
   w.key("tcp_flags_dst"); w.str(flags_dst);
-  w.key("end_reason"); w.str(end_reason_name(ev.end_reason).data());
+  w.key("conn_state"); w.str(conn_state_name(ev.conn_state));
+  w.key("direction_reason"); w.str(direction_reason_name(ev.direction_reason));
+  if (ev.tcp.bits & kTcpRecordState) {
+    const TcpRecord& t = ev.tcp;
+    w.key("history"); w.str(std::string_view(t.history, t.history_len));
+    if (t.bits & kTcpRecordTruncated) { w.key("history_truncated"); w.raw("true"); }
+    w.key("src_retrans_packets"); w.u64(t.retrans_packets[s]);
+    w.key("src_retrans_bytes"); w.u64(t.retrans_bytes[s]);
+    w.key("dst_retrans_packets"); w.u64(t.retrans_packets[d]);
+    w.key("dst_retrans_bytes"); w.u64(t.retrans_bytes[d]);
+    w.key("src_ooo_segments"); w.u64(t.ooo_segments[s]);
+    w.key("dst_ooo_segments"); w.u64(t.ooo_segments[d]);
+    w.key("src_zero_windows"); w.u64(t.zero_windows[s]);
+    w.key("dst_zero_windows"); w.u64(t.zero_windows[d]);
+    w.key("src_missed_bytes"); w.u64(t.missed_bytes[s]);
+    w.key("dst_missed_bytes"); w.u64(t.missed_bytes[d]);
+    w.key("missed_bytes"); w.u64(t.missed_bytes[0] + t.missed_bytes[1]);
+    w.key("overlap_conflict_bytes"); w.u64(t.overlap_conflict_bytes[0] + t.overlap_conflict_bytes[1]);
+    if (t.bits & kTcpRecordRtt) {
+      w.key("rtt_synack_us"); w.u64(t.rtt_synack_us);
+      w.key("rtt_ack_us"); w.u64(t.rtt_ack_us);
+      w.key("rtt_us"); w.u64(std::uint64_t{t.rtt_synack_us} + t.rtt_ack_us);
+    }
+  }
+  w.key("end_reason"); w.str(end_reason_name(ev.end_reason));
   w.key("worker"); w.u64(ev.worker);
   w.raw("}\n");
   if (!w.ok()) return 0;

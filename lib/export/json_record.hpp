@@ -9,7 +9,7 @@
 namespace sf {
 
 // Enough for the longest record (two IPv6 addresses, every counter at its maximum).
-inline constexpr std::size_t kJsonRecordMax = 768;
+inline constexpr std::size_t kJsonRecordMax = 1536;
 
 // Writes the record and a trailing '\n'; returns the bytes written (0 if cap is too small).
 std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) noexcept;

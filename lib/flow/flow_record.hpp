@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "flow/flow_key.hpp"
+#include "tcp/tcp_conn.hpp"
 
 namespace sf {
 
@@ -21,12 +22,16 @@ enum class EndReason : std::uint8_t {
 inline constexpr unsigned kEndReasonCount = static_cast<unsigned>(EndReason::kCount);
 std::string_view end_reason_name(EndReason r) noexcept;
 
-// TCP connection facts the flow table needs (the full state machine comes later).
+// TCP connection facts the flow table's timers need, on the record's hot line
+// (the full connection state is the flow's TcpConn, tcp/tcp_conn.hpp).
 enum TcpBits : std::uint8_t {
-  kTcpSynSeen = 0x01,  // a pure SYN was seen; syn_isn holds its sequence number
-  kTcpFinLo = 0x02,    // FIN from the lo endpoint
-  kTcpFinHi = 0x04,    // FIN from the hi endpoint
+  kTcpSynSeen = 0x01,      // a pure SYN was seen; syn_isn holds its sequence number
+  kTcpFinLo = 0x02,        // FIN from the lo endpoint
+  kTcpFinHi = 0x04,        // FIN from the hi endpoint
   kTcpRst = 0x08,
+  kTcpOpening = 0x10,      // started by a SYN or SYN-ACK: the establish timeout applies until...
+  kTcpEstablished = 0x20,  // ...the handshake completed
+  kTcpStateStarted = 0x40, // the TcpConn holds this connection (a packet with a TCP header was seen)
 };
 
 inline bool tcp_closed(std::uint8_t bits) noexcept {
@@ -61,6 +66,29 @@ struct alignas(64) FlowRecord {
 static_assert(sizeof(FlowRecord) == 128, "two cache lines per flow");
 static_assert(offsetof(FlowRecord, key) == 64, "the per-packet state fills exactly the first line");
 
+// A TCP connection's part of a finished record, by direction (kDirLoToHi, kDirHiToLo).
+struct TcpRecord {
+  std::uint64_t retrans_bytes[2];
+  std::uint64_t missed_bytes[2];            // skipped by reassembly, or acknowledged but never seen
+  std::uint64_t overlap_conflict_bytes[2];  // overlapping bytes whose content differed
+  std::uint32_t retrans_packets[2];
+  std::uint32_t ooo_segments[2];
+  std::uint32_t zero_windows[2];
+  std::uint32_t rtt_synack_us;  // SYN -> SYN-ACK; valid with kTcpRecordRtt
+  std::uint32_t rtt_ack_us;     // SYN-ACK -> ACK
+  char history[kTcpHistoryMax];
+  std::uint8_t history_len;
+  std::uint8_t bits;  // TcpRecordBits
+  std::uint8_t pad_[15];
+};
+static_assert(sizeof(TcpRecord) == 128, "no implicit padding");
+
+enum TcpRecordBits : std::uint8_t {
+  kTcpRecordState = 0x01,      // the TCP part is filled (a TCP flow with a header seen)
+  kTcpRecordRtt = 0x02,        // the whole handshake was seen in order
+  kTcpRecordTruncated = 0x04,  // history hit its bound
+};
+
 // A finished record, by value: the worker's slot can be reused at once.
 struct FlowEvent {
   FlowKey key;
@@ -74,8 +102,11 @@ struct FlowEvent {
   std::uint8_t initiator_dir;
   EndReason end_reason;
   std::uint16_t worker;
-  std::uint16_t pad_[7];  // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
+  ConnState conn_state;
+  DirectionReason direction_reason;
+  std::uint16_t pad_[6];  // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
+  TcpRecord tcp;
 };
-static_assert(sizeof(FlowEvent) == 128, "two cache lines per ring element, no implicit padding");
+static_assert(sizeof(FlowEvent) == 256, "four cache lines per ring element, no implicit padding");
 
 }  // namespace sf

@@ -36,12 +36,24 @@ Result<FlowTable*> FlowTable::create(const std::string& name, std::uint32_t capa
     return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
                       " flow records (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
   }
-  return new FlowTable(h, records, capacity, seed);
+  // Not zeroed (startup time at millions of flows): a flow's TcpConn is
+  // written by its first TCP packet before anything reads it.
+  auto* tcp = static_cast<TcpConn*>(rte_malloc_socket((name + "_tcp").c_str(),
+                                                      sizeof(TcpConn) * static_cast<std::size_t>(capacity),
+                                                      alignof(TcpConn), socket_id));
+  if (tcp == nullptr) {
+    rte_free(records);
+    rte_hash_free(h);
+    return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
+                      " TCP connection states (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
+  }
+  return new FlowTable(h, records, tcp, capacity, seed);
 }
 
 FlowTable::~FlowTable() {
   rte_hash_free(hash_);
   rte_free(records_);
+  rte_free(tcp_);
 }
 
 void FlowTable::lookup_bulk(const FlowKey* const* keys, const std::uint32_t* hashes, std::uint32_t n,

@@ -42,17 +42,21 @@ class FlowTable {
   void remove(std::uint32_t pos) noexcept { remove(pos, flow_hash(records_[pos].key, seed_)); }
 
   FlowRecord& record(std::uint32_t pos) noexcept { return records_[pos]; }
+  // The TCP connection state of the flow at pos (meaningful for TCP flows only).
+  TcpConn& tcp(std::uint32_t pos) noexcept { return tcp_[pos]; }
+  const TcpConn& tcp(std::uint32_t pos) const noexcept { return tcp_[pos]; }
   const FlowRecord& record(std::uint32_t pos) const noexcept { return records_[pos]; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   std::uint32_t size() const noexcept { return size_; }
   std::uint32_t seed() const noexcept { return seed_; }
 
  private:
-  FlowTable(rte_hash* h, FlowRecord* records, std::uint32_t capacity, std::uint32_t seed)
-      : hash_(h), records_(records), capacity_(capacity), seed_(seed) {}
+  FlowTable(rte_hash* h, FlowRecord* records, TcpConn* tcp, std::uint32_t capacity, std::uint32_t seed)
+      : hash_(h), records_(records), tcp_(tcp), capacity_(capacity), seed_(seed) {}
 
   rte_hash* hash_;
   FlowRecord* records_;
+  TcpConn* tcp_;  // parallel to records_: a packet of a UDP flow never touches it
   std::uint32_t capacity_;
   std::uint32_t seed_;
   std::uint32_t size_ = 0;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cerrno>
+#include <cstring>
 
 #include <rte_prefetch.h>
 
@@ -16,7 +17,7 @@ constexpr std::uint64_t kNsPerMs = 1000000ULL;
 
 std::uint32_t wheel_slots(const FlowTimeouts& t) {
   const std::uint64_t longest =
-      std::max({t.tcp_idle_ns, t.udp_idle_ns, t.icmp_idle_ns, t.other_idle_ns, t.tcp_closed_ns});
+      std::max({t.tcp_idle_ns, t.udp_idle_ns, t.icmp_idle_ns, t.other_idle_ns, t.tcp_closed_ns, t.tcp_establish_ns});
   const std::uint64_t ticks = longest / t.tick_ns + 2;
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(ticks, 1U << 20));
 }
@@ -28,6 +29,39 @@ bool is_pure_syn(std::uint8_t flags) noexcept {
 // Why a flow that outlived its timeout ends. tcp_bits stay 0 for non-TCP flows.
 EndReason timeout_end_reason(const FlowRecord& r) noexcept {
   return tcp_closed(r.tcp_bits) ? EndReason::tcp_close : EndReason::idle;
+}
+
+void fill_tcp_record(const TcpConn& c, std::uint8_t initiator_dir, FlowEvent& ev) noexcept {
+  ev.conn_state = tcp_conn_state(c, initiator_dir);
+  ev.direction_reason = c.direction_reason;
+  TcpRecord& t = ev.tcp;
+  t.bits = kTcpRecordState;
+  for (unsigned d = 0; d < 2; ++d) {
+    const TcpEndpoint& ep = c.ep[d];
+    t.retrans_packets[d] = ep.retrans_packets;
+    t.retrans_bytes[d] = ep.retrans_bytes;
+    t.ooo_segments[d] = ep.ooo_segments;
+    t.zero_windows[d] = ep.zero_windows;
+  }
+  const HandshakeRtt rtt = tcp_handshake_rtt(c);
+  if (rtt.seen) {
+    t.bits |= kTcpRecordRtt;
+    t.rtt_synack_us = static_cast<std::uint32_t>(std::min<std::uint64_t>(rtt.synack_us, UINT32_MAX));
+    t.rtt_ack_us = static_cast<std::uint32_t>(std::min<std::uint64_t>(rtt.ack_us, UINT32_MAX));
+  }
+  std::memcpy(t.history, c.history, c.history_len);
+  t.history_len = c.history_len;
+  if (c.history_truncated) t.bits |= kTcpRecordTruncated;
+}
+
+// Zeek's conn_state for flows without TCP state: both sides seen is SF, only
+// the initiator S0 (the initiator sent the first packet, so it always has one).
+void fill_stateless_record(FlowEvent& ev) noexcept {
+  const unsigned s = ev.initiator_dir;
+  const bool orig = ev.packets[s] != 0;
+  const bool resp = ev.packets[s ^ 1U] != 0;
+  ev.conn_state = orig ? (resp ? ConnState::SF : ConnState::S0) : (resp ? ConnState::SHR : ConnState::OTH);
+  ev.direction_reason = DirectionReason::first_packet;
 }
 
 }  // namespace
@@ -44,9 +78,16 @@ std::string_view end_reason_name(EndReason r) noexcept {
 }
 
 FlowTimeouts FlowTimeouts::from_config(const TimeoutConfig& c) noexcept {
-  return FlowTimeouts{c.tcp_idle_ms * kNsPerMs,   c.udp_idle_ms * kNsPerMs, c.icmp_idle_ms * kNsPerMs,
-                      c.other_idle_ms * kNsPerMs, c.tcp_closed_ms * kNsPerMs, c.active_ms * kNsPerMs,
-                      std::max<std::uint64_t>(c.tick_ms, 1) * kNsPerMs};
+  FlowTimeouts t{};
+  t.tcp_idle_ns = c.tcp_idle_ms * kNsPerMs;
+  t.udp_idle_ns = c.udp_idle_ms * kNsPerMs;
+  t.icmp_idle_ns = c.icmp_idle_ms * kNsPerMs;
+  t.other_idle_ns = c.other_idle_ms * kNsPerMs;
+  t.tcp_closed_ns = c.tcp_closed_ms * kNsPerMs;
+  t.tcp_establish_ns = c.tcp_establish_ms * kNsPerMs;
+  t.active_ns = c.active_ms * kNsPerMs;
+  t.tick_ns = std::max<std::uint64_t>(c.tick_ms, 1) * kNsPerMs;
+  return t;
 }
 
 FlowTracker::FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& timeouts, OnTableFull on_full,
@@ -60,7 +101,11 @@ FlowTracker::FlowTracker(std::unique_ptr<FlowTable> table, const FlowTimeouts& t
       counters_(counters) {}
 
 std::uint64_t FlowTracker::idle_timeout(const FlowRecord& r) const noexcept {
-  if (r.proto == ipproto::kTcp) return tcp_closed(r.tcp_bits) ? timeouts_.tcp_closed_ns : timeouts_.tcp_idle_ns;
+  if (r.proto == ipproto::kTcp) {
+    if (tcp_closed(r.tcp_bits)) return timeouts_.tcp_closed_ns;
+    return (r.tcp_bits & (kTcpOpening | kTcpEstablished)) == kTcpOpening ? timeouts_.tcp_establish_ns
+                                                                          : timeouts_.tcp_idle_ns;
+  }
   if (r.proto == ipproto::kUdp) return timeouts_.udp_idle_ns;
   if (r.proto == ipproto::kIcmp || r.proto == ipproto::kIcmpv6) return timeouts_.icmp_idle_ns;
   return timeouts_.other_idle_ns;
@@ -136,7 +181,13 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_
       pos = -1;
       known_absent = true;
     } else if (SF_UNLIKELY(m.ts_ns >= r.active_deadline_ns)) {  // never, with active timeouts off
-      emit_record(r, EndReason::active);
+      emit_record(static_cast<std::uint32_t>(pos), EndReason::active);
+      if (r.tcp_bits & kTcpStateStarted) {
+        for (TcpEndpoint& ep : table_->tcp(static_cast<std::uint32_t>(pos)).ep) {
+          ep.retrans_packets = ep.ooo_segments = ep.zero_windows = 0;
+          ep.retrans_bytes = 0;
+        }
+      }
       r.packets[0] = r.packets[1] = 0;
       r.bytes[0] = r.bytes[1] = 0;
       r.tcp_flags[0] = r.tcp_flags[1] = 0;
@@ -165,10 +216,30 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_
     }
     if (m.tcp_flags & tcpflag::kFin) r.tcp_bits |= d == kDirLoToHi ? kTcpFinLo : kTcpFinHi;
     if (m.tcp_flags & tcpflag::kRst) r.tcp_bits |= kTcpRst;
+    track_tcp(idx, r, m);
     // Closing shortens the timeout: move the timer forward (the lazy wheel
     // only ever finds deadlines that moved later).
     if (!tcp_closed(before) && tcp_closed(r.tcp_bits)) wheel_.schedule(idx, r.last_ts_ns + timeouts_.tcp_closed_ns);
   }
+}
+
+void FlowTracker::track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& m) noexcept {
+  TcpSegment seg;
+  seg.ts_ns = m.ts_ns;
+  seg.seq = m.tcp_seq;
+  seg.ack = m.tcp_ack;
+  seg.payload_len = m.payload_len;
+  seg.window = m.tcp_window;
+  seg.flags = m.tcp_flags;
+  seg.dir = m.dir;
+  TcpConn& c = table_->tcp(idx);
+  if (SF_UNLIKELY(!(r.tcp_bits & kTcpStateStarted))) {
+    // Oriented already when an earlier packet (a later fragment) had no TCP header.
+    tcp_conn_start(c, seg, r.initiator_dir, r.packets[0] + r.packets[1] > 1);
+    r.tcp_bits |= kTcpStateStarted;
+  }
+  const std::uint8_t changed = tcp_conn_update(c, seg, r.initiator_dir);
+  if (changed & kTcpChangeEstablished) r.tcp_bits |= kTcpEstablished;  // the idle timeout now applies (lazily)
 }
 
 std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept {
@@ -194,6 +265,8 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
   const bool synack = m.key.proto == ipproto::kTcp && m.has_l4 &&
                       (m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck);
   r.initiator_dir = synack ? static_cast<std::uint8_t>(m.dir ^ 1U) : m.dir;
+  // A handshake starts: until it completes, the short establish timeout applies.
+  if (m.key.proto == ipproto::kTcp && m.has_l4 && (m.tcp_flags & tcpflag::kSyn)) r.tcp_bits |= kTcpOpening;
   // Off: a deadline no timestamp reaches, so the packet path needs no branch on the config.
   r.active_deadline_ns = timeouts_.active_ns != 0 ? m.ts_ns + timeouts_.active_ns : kNoActiveDeadline;
   r.first_ts_ns = m.ts_ns;
@@ -203,7 +276,8 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
   return pos;
 }
 
-void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
+void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
+  const FlowRecord& r = table_->record(pos);
   FlowEvent& ev = pending_[n_pending_++];
   ev = FlowEvent{};
   ev.key = r.key;
@@ -220,6 +294,11 @@ void FlowTracker::emit_record(const FlowRecord& r, EndReason reason) noexcept {
   ev.initiator_dir = r.initiator_dir;
   ev.end_reason = reason;
   ev.worker = worker_id_;
+  if (r.tcp_bits & kTcpStateStarted) {
+    fill_tcp_record(table_->tcp(pos), r.initiator_dir, ev);
+  } else {
+    fill_stateless_record(ev);
+  }
   counters_.records[static_cast<unsigned>(reason)].inc();
   if (n_pending_ == kEventBatch) flush_events();
 }
@@ -263,7 +342,7 @@ void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
 }
 
 void FlowTracker::end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept {
-  emit_record(table_->record(pos), reason);
+  emit_record(pos, reason);
   wheel_.cancel(pos);
   table_->remove(pos, hash);
   table_changed_ = true;

@@ -28,6 +28,7 @@ struct FlowTimeouts {
   std::uint64_t icmp_idle_ns;
   std::uint64_t other_idle_ns;
   std::uint64_t tcp_closed_ns;
+  std::uint64_t tcp_establish_ns;
   std::uint64_t active_ns;  // 0 = off
   std::uint64_t tick_ns;
 
@@ -62,7 +63,8 @@ class FlowTracker {
   std::int32_t create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept;
   void end_flow(std::uint32_t pos, EndReason reason) noexcept;
   void end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept;  // hash: flow_hash of its key
-  void emit_record(const FlowRecord& r, EndReason reason) noexcept;
+  void emit_record(std::uint32_t pos, EndReason reason) noexcept;
+  void track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& m) noexcept;
   // Hands staged records to the sink: once per burst, tick or finish, so the
   // exporter's ring sees one enqueue per batch, not one per record.
   void flush_events() noexcept;

@@ -24,8 +24,14 @@ struct PacketMeta {
   std::uint64_t packet_id = 0;    // unique per run; a flow started by this packet takes it as flow_id
   std::uint32_t ip_bytes = 0;     // IP-layer length from the header
   std::uint32_t tcp_seq = 0;
+  std::uint32_t tcp_ack = 0;
+  std::uint16_t tcp_window = 0;
   std::uint16_t payload_offset = 0;
-  std::uint16_t payload_len = 0;
+  std::uint16_t payload_len = 0;     // per the IP header
+  std::uint16_t payload_caplen = 0;  // of which captured in the packet's first segment
+  // The captured payload (payload_caplen bytes), inside the packet's buffer:
+  // valid while the worker holds the packet.
+  const std::uint8_t* payload = nullptr;
 };
 static_assert(sizeof(PacketMeta) <= 128, "fits the mbuf private area we reserve");
 

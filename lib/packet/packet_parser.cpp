@@ -91,6 +91,7 @@ ParseResult parse_l4(const Frame& f, std::uint8_t proto, std::size_t off, std::s
       out.tcp_seq = f.be32(off + 4);
       out.tcp_ack = f.be32(off + 8);
       out.tcp_flags = f.u8(off + 13);
+      out.tcp_window = f.be16(off + 14);
       break;
     }
     case ipproto::kUdp: {

@@ -76,6 +76,7 @@ struct ParsedPacket {
   std::uint32_t ip_bytes = 0;  // IPv4 total length; IPv6 payload length + 40
   std::uint32_t tcp_seq = 0;
   std::uint32_t tcp_ack = 0;
+  std::uint16_t tcp_window = 0;  // raw, unscaled
   std::uint16_t l3_offset = 0;       // start of the IP header in the frame
   std::uint16_t l4_offset = 0;       // start of the transport header (0 for non-first fragments)
   std::uint16_t payload_offset = 0;  // start of the transport payload

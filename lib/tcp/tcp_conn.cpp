@@ -288,10 +288,12 @@ std::string_view direction_reason_name(DirectionReason r) noexcept {
   return "first_packet";
 }
 
-void tcp_conn_start(TcpConn& c, const TcpSegment& first, std::uint8_t& initiator_dir) noexcept {
+void tcp_conn_start(TcpConn& c, const TcpSegment& first, std::uint8_t& initiator_dir, bool oriented) noexcept {
   c = TcpConn{};
   const std::uint8_t sa = first.flags & (tcpflag::kSyn | tcpflag::kAck);
-  if (sa == tcpflag::kSyn) {
+  if (oriented) {
+    c.direction_reason = DirectionReason::first_packet;
+  } else if (sa == tcpflag::kSyn) {
     c.direction_reason = DirectionReason::syn;
     initiator_dir = first.dir;
   } else if (sa == (tcpflag::kSyn | tcpflag::kAck)) {

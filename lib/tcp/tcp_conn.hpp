@@ -81,7 +81,7 @@ struct TcpEndpoint {
 
 inline constexpr unsigned kTcpHistoryMax = 31;  // letters kept; Zeek's history is unbounded, ours is not
 
-struct TcpConn {
+struct alignas(64) TcpConn {
   TcpEndpoint ep[2];
   std::uint64_t syn_ts_ns = 0;     // initiator's first SYN
   std::uint64_t synack_ts_ns = 0;  // responder's first SYN-ACK after it
@@ -92,6 +92,7 @@ struct TcpConn {
   std::uint8_t history_truncated = 0;
   DirectionReason direction_reason = DirectionReason::first_packet;
 };
+static_assert(sizeof(TcpConn) == 256, "four cache lines per TCP connection");
 
 // What a packet changed, for the tracker's timers.
 enum TcpChange : std::uint8_t {
@@ -101,7 +102,9 @@ enum TcpChange : std::uint8_t {
 
 // Starts a connection with its first packet: decides the initiator (the
 // foundation's rule: the SYN-ACK's receiver, else the first packet's sender).
-void tcp_conn_start(TcpConn& c, const TcpSegment& first, std::uint8_t& initiator_dir) noexcept;
+// oriented: the flow's direction was already decided by an earlier packet
+// without a TCP header (a fragment): keep it, as first_packet.
+void tcp_conn_start(TcpConn& c, const TcpSegment& first, std::uint8_t& initiator_dir, bool oriented = false) noexcept;
 
 // Accounts one segment (the first one too, after tcp_conn_start). May flip
 // initiator_dir (Zeek's SYN/SYN-ACK reversal, recorded as '^').

@@ -65,6 +65,7 @@ inline PacketMeta meta_of(const Tuple& t, std::uint64_t ts_ns, std::uint64_t pac
   m.has_l4 = 1;
   m.tcp_flags = t.proto == ipproto::kTcp ? flags : 0;
   m.tcp_seq = seq;
+  m.tcp_window = 65535;  // an open window: zero windows are what tests ask for
   m.ip_bytes = ip_bytes;
   m.wire_len = ip_bytes + 14;
   m.ts_ns = ts_ns;

@@ -23,6 +23,7 @@ inline FlowTimeouts test_timeouts() {
   t.icmp_idle_ns = 30 * kSec;
   t.other_idle_ns = 45 * kSec;
   t.tcp_closed_ns = 5 * kSec;
+  t.tcp_establish_ns = 20 * kSec;
   t.active_ns = 0;
   t.tick_ns = 100 * kMs;
   return t;

@@ -12,6 +12,7 @@ DEFAULT_TIMEOUTS = {
     "icmp_idle_ms": 60000,
     "other_idle_ms": 60000,
     "tcp_closed_ms": 5000,
+    "tcp_establish_ms": 30000,
     "active_ms": 1800000,
 }
 
@@ -53,7 +54,7 @@ def fmt_ts(us):
 class _Flow:
     __slots__ = ("flow_id", "gen", "proto", "ipv", "src", "dst", "vlans", "first_ts", "last_ts",
                  "sp", "sb", "dp", "db", "fs", "fd", "fin_src", "fin_dst", "rst", "syn_isn",
-                 "deadline", "grid0")
+                 "deadline", "grid0", "opening", "syn_from_src", "synack_from_dst", "established")
 
     def __init__(self, flow_id, gen, pkt, src, dst, vlans, active_us):
         self.flow_id, self.gen, self.proto, self.ipv = flow_id, gen, pkt.proto, pkt.ipv
@@ -62,6 +63,11 @@ class _Flow:
         self.sp = self.sb = self.dp = self.db = self.fs = self.fd = 0
         self.fin_src = self.fin_dst = self.rst = False
         self.syn_isn = None
+        # A connection opened by a SYN or SYN-ACK is "establishing" until its
+        # handshake completes: the responder's SYN-ACK, answering the
+        # initiator's SYN or followed by the initiator's ACK.
+        self.opening = pkt.proto == 6 and bool(pkt.flags & TCP_SYN)
+        self.syn_from_src = self.synack_from_dst = self.established = False
         self.deadline = pkt.ts + active_us if active_us else None
 
     @property
@@ -84,7 +90,11 @@ class Accounting:
         self.last_ts = None
 
     def _timeout_us(self, f):
-        return 1000 * self.timeouts["tcp_closed_ms" if f.closed else idle_key(f.proto)]
+        if f.closed:
+            return 1000 * self.timeouts["tcp_closed_ms"]
+        if f.opening and not f.established:
+            return 1000 * self.timeouts["tcp_establish_ms"]
+        return 1000 * self.timeouts[idle_key(f.proto)]
 
     def _emit(self, f, reason):
         rec = {"flow_id": f.flow_id, "generation": f.gen, "proto": f.proto, "ip_version": f.ipv,
@@ -165,6 +175,13 @@ class Accounting:
                     f.fin_dst = True
             if is_syn and f.syn_isn is None:
                 f.syn_isn = pkt.seq
+            synack = pkt.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK
+            if forward and is_syn:
+                f.syn_from_src = True
+            elif not forward and synack:
+                f.synack_from_dst = True
+            if f.synack_from_dst and (f.syn_from_src or (forward and pkt.flags & (TCP_ACK | TCP_SYN))):
+                f.established = True
 
     def finish(self):
         """End of file: expire what the last timestamp has outlived, end the rest."""

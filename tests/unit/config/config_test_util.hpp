@@ -54,6 +54,7 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.timeouts.icmp_idle_ms, b.timeouts.icmp_idle_ms);
   EXPECT_EQ(a.timeouts.other_idle_ms, b.timeouts.other_idle_ms);
   EXPECT_EQ(a.timeouts.tcp_closed_ms, b.timeouts.tcp_closed_ms);
+  EXPECT_EQ(a.timeouts.tcp_establish_ms, b.timeouts.tcp_establish_ms);
   EXPECT_EQ(a.timeouts.active_ms, b.timeouts.active_ms);
   EXPECT_EQ(a.timeouts.tick_ms, b.timeouts.tick_ms);
   EXPECT_EQ(a.exports.json.enabled, b.exports.json.enabled);
@@ -92,6 +93,7 @@ inline const std::vector<std::string>& all_leaf_keys() {
       "timeouts.icmp_idle_ms",
       "timeouts.other_idle_ms",
       "timeouts.tcp_closed_ms",
+      "timeouts.tcp_establish_ms",
       "timeouts.active_ms",
       "timeouts.tick_ms",
       "export.json.path",

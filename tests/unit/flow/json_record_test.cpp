@@ -42,6 +42,34 @@ FlowEvent tcp_event() {
   ev.initiator_dir = kDirLoToHi;
   ev.end_reason = EndReason::tcp_close;
   ev.worker = 3;
+  ev.conn_state = ConnState::RSTR;
+  ev.direction_reason = DirectionReason::syn;
+  return ev;
+}
+
+// The same flow with its TCP part: each per-direction counter distinct, so a
+// swapped direction shows.
+FlowEvent tcp_event_with_state() {
+  FlowEvent ev = tcp_event();
+  TcpRecord& t = ev.tcp;
+  t.bits = kTcpRecordState | kTcpRecordRtt;
+  const char history[] = "ShADadr";
+  std::memcpy(t.history, history, sizeof history - 1);
+  t.history_len = sizeof history - 1;
+  t.retrans_packets[kDirLoToHi] = 1;
+  t.retrans_packets[kDirHiToLo] = 2;
+  t.retrans_bytes[kDirLoToHi] = 10;
+  t.retrans_bytes[kDirHiToLo] = 20;
+  t.ooo_segments[kDirLoToHi] = 3;
+  t.ooo_segments[kDirHiToLo] = 4;
+  t.zero_windows[kDirLoToHi] = 5;
+  t.zero_windows[kDirHiToLo] = 6;
+  t.missed_bytes[kDirLoToHi] = 70;
+  t.missed_bytes[kDirHiToLo] = 80;
+  t.overlap_conflict_bytes[kDirLoToHi] = 9;
+  t.overlap_conflict_bytes[kDirHiToLo] = 11;
+  t.rtt_synack_us = 1500;
+  t.rtt_ack_us = 250;
   return ev;
 }
 
@@ -75,7 +103,9 @@ std::vector<std::pair<std::string, std::string>> parse_flat(const std::string& l
     } else {
       const std::size_t vend = line.find_first_of(",}", i);
       v = line.substr(i, vend - i);
-      for (char c : v) EXPECT_TRUE((c >= '0' && c <= '9') || c == '.') << "number " << v;
+      if (v != "true") {
+        for (char c : v) EXPECT_TRUE((c >= '0' && c <= '9') || c == '.') << "number " << v;
+      }
       EXPECT_FALSE(v.empty());
       i = vend;
     }
@@ -98,7 +128,28 @@ TEST(JsonRecord, KnownTcpEventExactText) {
             "\"src_ip\":\"10.0.0.1\",\"src_port\":1234,\"dst_ip\":\"10.0.0.2\",\"dst_port\":80,"
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":3,\"src_bytes\":180,\"dst_packets\":2,\"dst_bytes\":1120,"
-            "\"tcp_flags_src\":\"APSF\",\"tcp_flags_dst\":\"ARS\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
+            "\"tcp_flags_src\":\"APSF\",\"tcp_flags_dst\":\"ARS\",\"conn_state\":\"RSTR\","
+            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
+}
+
+TEST(JsonRecord, TcpPartExactTextFromTheInitiatorsSide) {
+  FlowEvent ev = tcp_event_with_state();
+  ev.initiator_dir = kDirHiToLo;  // src is the hi side: every src_ counter is the HiToLo one
+  const std::string line = format(ev);
+  EXPECT_NE(line.find("\"conn_state\":\"RSTR\",\"direction_reason\":\"syn\",\"history\":\"ShADadr\","
+                      "\"src_retrans_packets\":2,\"src_retrans_bytes\":20,\"dst_retrans_packets\":1,"
+                      "\"dst_retrans_bytes\":10,\"src_ooo_segments\":4,\"dst_ooo_segments\":3,"
+                      "\"src_zero_windows\":6,\"dst_zero_windows\":5,\"src_missed_bytes\":80,"
+                      "\"dst_missed_bytes\":70,\"missed_bytes\":150,\"overlap_conflict_bytes\":20,"
+                      "\"rtt_synack_us\":1500,\"rtt_ack_us\":250,\"rtt_us\":1750,\"end_reason\""),
+            std::string::npos)
+      << line;
+  EXPECT_EQ(field(line, "history_truncated"), "<absent>");
+  ev.tcp.bits = static_cast<std::uint8_t>(ev.tcp.bits | kTcpRecordTruncated);
+  ev.tcp.bits = static_cast<std::uint8_t>(ev.tcp.bits & ~kTcpRecordRtt);
+  const std::string cut = format(ev);
+  EXPECT_EQ(field(cut, "history_truncated"), "true");
+  EXPECT_EQ(field(cut, "rtt_us"), "<absent>");  // no handshake seen in order: no RTT, not 0
 }
 
 TEST(JsonRecord, FieldsInSpecOrder) {
@@ -107,7 +158,7 @@ TEST(JsonRecord, FieldsInSpecOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"flow_id", "generation", "proto", "ip_version", "src_ip", "src_port",
                                             "dst_ip", "dst_port", "first_ts", "last_ts", "duration", "src_packets",
                                             "src_bytes", "dst_packets", "dst_bytes", "tcp_flags_src", "tcp_flags_dst",
-                                            "end_reason", "worker"}));
+                                            "conn_state", "direction_reason", "end_reason", "worker"}));
 }
 
 TEST(JsonRecord, InitiatorOnTheHighSideFlipsEndpointsAndCounters) {
@@ -118,7 +169,8 @@ TEST(JsonRecord, InitiatorOnTheHighSideFlipsEndpointsAndCounters) {
             "\"src_ip\":\"10.0.0.2\",\"src_port\":80,\"dst_ip\":\"10.0.0.1\",\"dst_port\":1234,"
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":2,\"src_bytes\":1120,\"dst_packets\":3,\"dst_bytes\":180,"
-            "\"tcp_flags_src\":\"ARS\",\"tcp_flags_dst\":\"APSF\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
+            "\"tcp_flags_src\":\"ARS\",\"tcp_flags_dst\":\"APSF\",\"conn_state\":\"RSTR\","
+            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
 }
 
 TEST(JsonRecord, FlagLettersInCeuaprsfOrder) {

@@ -123,12 +123,21 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
       hashes[i] = metas[base + i]->hash;
     }
     table_->lookup_bulk(keys, hashes, chunk, positions);
-    for (std::uint32_t i = 0; i < chunk; ++i) {
-      // The hot line only (FlowRecord's first): all an established flow's packet touches.
-      if (positions[i] >= 0) rte_prefetch0(&table_->record(static_cast<std::uint32_t>(positions[i])));
-    }
+    // The hot line (FlowRecord's first: all an established flow's packet
+    // touches) and, for TCP, the first line of its connection state (all an
+    // in-order segment of an established connection needs), kPrefetchAhead
+    // packets ahead: a whole chunk at once would overrun the core's line fill
+    // buffers and drop most of the requests.
+    auto prefetch = [&](std::uint32_t i) {
+      if (positions[i] < 0) return;
+      const auto pos = static_cast<std::uint32_t>(positions[i]);
+      rte_prefetch0(&table_->record(pos));
+      if (keys[i]->proto == ipproto::kTcp) rte_prefetch0(&table_->tcp(pos));
+    };
+    for (std::uint32_t i = 0; i < chunk && i < kPrefetchAhead; ++i) prefetch(i);
     table_changed_ = false;
     for (std::uint32_t i = 0; i < chunk; ++i) {
+      if (i + kPrefetchAhead < chunk) prefetch(i + kPrefetchAhead);
       const PacketMeta& m = *metas[base + i];
       std::int32_t pos = positions[i];
       const bool fresh = !table_changed_;

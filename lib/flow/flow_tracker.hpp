@@ -57,6 +57,7 @@ class FlowTracker {
  private:
   static constexpr std::uint32_t kExpiryBatch = 32;
   static constexpr std::uint32_t kEventBatch = 32;
+  static constexpr std::uint32_t kPrefetchAhead = 8;  // packets whose flow state is requested ahead
 
   // known_absent: the key is certainly not in the table (a fresh miss).
   void process_one(const PacketMeta& m, std::int32_t pos, bool known_absent) noexcept;

@@ -51,11 +51,10 @@ struct ScaledCount {
 };
 
 // One side of the connection, by sender direction (not by role: a role flip
-// only changes which side is the initiator).
+// only changes which side is the initiator). What an in-order segment of an
+// established connection touches lives in TcpConn's first line instead.
 struct TcpEndpoint {
   std::uint32_t start_seq = 0;  // ISN, or first seq - 1 when picked up mid-way (as if a SYN was seen)
-  std::uint32_t last_seq = 0;   // one past the highest sequence number sent
-  std::uint32_t ack_seq = 0;    // highest ACK of this side's data by the peer
   std::uint32_t hist_last_syn = 0;
   std::uint32_t hist_last_fin = 0;
   std::uint32_t hist_last_rst = 0;
@@ -72,7 +71,6 @@ struct TcpEndpoint {
   std::uint32_t ooo_segments = 0;
   std::uint32_t zero_windows = 0;
   std::uint64_t retrans_bytes = 0;
-  TcpEndpointState state = TcpEndpointState::Inactive;
   TcpEndpointState prev_state = TcpEndpointState::Inactive;
   std::uint8_t fin_count = 0;  // saturating
   std::uint8_t has_hole = 0;
@@ -82,11 +80,18 @@ struct TcpEndpoint {
 inline constexpr unsigned kTcpHistoryMax = 31;  // letters kept; Zeek's history is unbounded, ours is not
 
 struct alignas(64) TcpConn {
+  // Line 0, by side: all an in-order segment of an established connection
+  // reads or writes (the fast path), so such a packet touches one line.
+  std::uint32_t last_seq[2] = {0, 0};  // one past the highest sequence number sent
+  std::uint32_t ack_seq[2] = {0, 0};   // highest ACK of the side's data by its peer
+  TcpEndpointState state[2] = {TcpEndpointState::Inactive, TcpEndpointState::Inactive};
+  std::uint8_t handshake_watch = 1;    // the handshake RTT may still be measured
+  std::uint32_t hist_seen = 0;         // Zeek's masks: originator's in the low 16 bits, responder's in the high
+  // The rest: per side, then the connection's history and handshake.
   TcpEndpoint ep[2];
   std::uint64_t syn_ts_ns = 0;     // initiator's first SYN
   std::uint64_t synack_ts_ns = 0;  // responder's first SYN-ACK after it
   std::uint64_t ack_ts_ns = 0;     // initiator's first ACK after that
-  std::uint32_t hist_seen = 0;     // Zeek's masks: originator's in the low 16 bits, responder's in the high
   char history[kTcpHistoryMax] = {};
   std::uint8_t history_len = 0;
   std::uint8_t history_truncated = 0;
@@ -126,7 +131,7 @@ struct HandshakeRtt {
 };
 HandshakeRtt tcp_handshake_rtt(const TcpConn& c) noexcept;
 
-// Payload bytes a side sent, from its sequence numbers (Zeek's TCP_Endpoint::Size).
-std::uint64_t tcp_endpoint_size(const TcpEndpoint& ep, const TcpEndpoint& peer) noexcept;
+// Payload bytes side d sent, from its sequence numbers (Zeek's TCP_Endpoint::Size).
+std::uint64_t tcp_endpoint_size(const TcpConn& c, unsigned d) noexcept;
 
 }  // namespace sf

@@ -19,6 +19,7 @@ namespace {
 
 constexpr std::uint32_t kEthLen = 14;
 constexpr std::uint32_t kIpLen = 20;
+constexpr std::uint32_t kTcpLen = 20;
 constexpr std::uint32_t kMaxFrame = 1514;
 constexpr std::uint64_t kMaxSlots = 1ULL << 24;  // slot → 10.0.0.0/8 host part
 
@@ -63,6 +64,7 @@ TrafficSource::TrafficSource(const TrafficSpec& spec) : spec_(spec), rng_(splitm
   step_ = std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<double>(spec_.flows) * 0.6180339887));
   while (std::gcd(step_, spec_.flows) != 1) ++step_;
   step_ %= spec_.flows;
+  if (tcp_share16_ != 0) tcp_next_seq_.assign(2 * spec_.flows, 1);
   if (step_ == 0) step_ = 1 % spec_.flows;
   warming_ = !spec_.all_new || spec_.warmup_s > 0;
 }
@@ -101,7 +103,11 @@ void TrafficSource::write_packet(rte_mbuf* m, std::uint64_t slot, std::uint64_t 
   std::uint8_t* l4 = ip + kIpLen;
   put32(l4, reverse ? (pb << 16 | pa) : (pa << 16 | pb));
   if (tcp) {
-    put32(l4 + 4, static_cast<std::uint32_t>(sent_));  // seq
+    std::uint32_t* next = &tcp_next_seq_[2 * slot];
+    const unsigned side = reverse ? 1 : 0;
+    put32(l4 + 4, next[side]);      // seq: in order
+    put32(l4 + 8, next[side ^ 1]);  // ack: all the peer sent
+    next[side] += len - kEthLen - kIpLen - kTcpLen;
   } else {
     put16(l4 + 4, len - kEthLen - kIpLen);
   }

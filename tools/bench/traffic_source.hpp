@@ -84,6 +84,10 @@ class TrafficSource final : public PacketSource {
   std::uint64_t churn_start_tsc_ = 0;
   std::uint64_t rng_;
   std::uint64_t tcp_share16_ = 0;  // tcp_share in 1/65536
+  // Next sequence number per (slot, direction): TCP flows are in order, as
+  // real connections mostly are, so the workers see what they would on a
+  // wire (and not a retransmission or a hole on every packet).
+  std::vector<std::uint32_t> tcp_next_seq_;
   std::uint8_t tcp_template_[kHeaderTemplateLen]{};
   std::uint8_t udp_template_[kHeaderTemplateLen]{};
 };

@@ -244,13 +244,13 @@ TEST(TcpConnSequence, WrapsAcrossZero) {
   EXPECT_EQ(s.conn().ep[kA].retrans_packets, 0U);
   EXPECT_EQ(s.history(), "ShADfFa");  // B's first pure ACK comes last
   EXPECT_EQ(s.state(), "SF");
-  EXPECT_EQ(tcp_endpoint_size(s.conn().ep[kA], s.conn().ep[kB]), 500U);
+  EXPECT_EQ(tcp_endpoint_size(s.conn(), kA), 500U);
 }
 
 TEST(TcpConnSize, RejectHasNoPayload) {
   Script s;
   s.send(kA, S).send(kB, R | A);
-  EXPECT_EQ(tcp_endpoint_size(s.conn().ep[kA], s.conn().ep[kB]), 0U);
+  EXPECT_EQ(tcp_endpoint_size(s.conn(), kA), 0U);
 }
 
 }  // namespace

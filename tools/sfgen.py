@@ -2,7 +2,7 @@
 """sfgen: writes a capture from a named scenario, and the ground truth the engine must reproduce.
 
     sfgen.py SCENARIO -o out.pcap --truth out.truth.json [--seed N] [--flows N] [--packets N]
-             [--format pcap|pcapng] [--link ethernet|sll|raw]
+             [--format pcap|pcapng] [--link ethernet|sll|raw] [--community-id-seed N]
     sfgen.py --list
 
 The truth is computed from what the generator built (its own metadata per packet), run through a
@@ -44,14 +44,14 @@ def write_truth(path, truth):
 
 def generate(args):
     if args.scenario == "big":
-        truth = Big(Ctx(args.seed).rng, args.link, args.flows or 100000,
-                    args.packets or 1000000).run(args.output, args.format)
+        truth = Big(Ctx(args.seed).rng, args.link, args.flows or 100000, args.packets or 1000000,
+                    community_id_seed=args.community_id_seed).run(args.output, args.format)
     else:
         ctx = Ctx(args.seed, args.link)
         fn = ALL[args.scenario][0]
         timeouts, check = fn(ctx, args)
-        packets, acc = account(ctx.packets, timeouts)
-        truth = acc.truth(config_for(timeouts))
+        packets, acc = account(ctx.packets, timeouts, args.community_id_seed)
+        truth = acc.truth(config_for(timeouts, args.community_id_seed))
         check(truth)
         write_packets(args.output, packets, args.link, args.format)
     if args.truth:
@@ -69,6 +69,8 @@ def main(argv=None):
     ap.add_argument("--packets", type=int, help="approximate packets (mixed, big)")
     ap.add_argument("--format", choices=("pcap", "pcapng"), default="pcap")
     ap.add_argument("--link", choices=sorted(LINKTYPES), default="ethernet")
+    ap.add_argument("--community-id-seed", type=int, default=0, choices=range(65536),
+                    metavar="0..65535", help="export.community_id_seed the truth assumes")
     ap.add_argument("--list", action="store_true", help="list the scenarios")
     args = ap.parse_args(argv)
     if args.list:

@@ -78,6 +78,9 @@ struct JsonExportConfig {
 
 struct ExportConfig {
   JsonExportConfig json;
+  // export.community_id_seed: seed of each record's Community ID (0..65535); tools
+  // that are to agree on ids must use the same seed.
+  std::uint32_t community_id_seed = 0;
 };
 
 struct Config {

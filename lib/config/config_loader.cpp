@@ -80,6 +80,7 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                    })},
       {"export", r.section({
                      {"json", r.section({{"path", r.string(c.exports.json.path)}})},
+                     {"community_id_seed", r.u32(c.exports.community_id_seed, {0, 65535})},
                  })},
       {"input", r.section({{"read", r.string(c.read_path)}})},
       {"stats", r.section({{"path", r.string(c.stats_path)}})},

@@ -195,7 +195,9 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
   }
 
   if (c.exports.json.enabled) {
-    auto ex = JsonExporter::open(c.exports.json.path);
+    // The loader keeps the seed in 0..65535.
+    const auto cid_seed = static_cast<std::uint16_t>(c.exports.community_id_seed);
+    auto ex = JsonExporter::open(c.exports.json.path, cid_seed);
     if (!ex) return make_error(ex.error());
     e.exporter.reset(ex.value());
   } else {

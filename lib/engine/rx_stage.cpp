@@ -54,6 +54,7 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   NormalizedKey nk;
   std::uint32_t hash;
   bool has_l4 = true;
+  std::uint8_t icmp_type = p.icmp_type;
   if (SF_UNLIKELY(p.is_fragment)) {
     if (p.first_fragment) {
       nk = normalize_flow_key(p, opt_.vlan_in_key);
@@ -69,6 +70,7 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
       nk = *hit.key;
       hash = hit.hash;
       has_l4 = false;
+      icmp_type = hit.icmp_type;
     }
   } else {
     nk = normalize_flow_key(p, opt_.vlan_in_key);
@@ -80,6 +82,7 @@ bool RxStage::classify(rte_mbuf* m) noexcept {
   meta->hash = hash;
   meta->has_l4 = has_l4;
   meta->tcp_flags = has_l4 ? p.tcp_flags : 0;
+  meta->icmp_type = icmp_type;
   meta->tcp_seq = p.tcp_seq;
   meta->ip_bytes = p.ip_bytes;
   meta->tcp_ack = p.tcp_ack;

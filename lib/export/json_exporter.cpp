@@ -10,13 +10,13 @@
 
 namespace sf {
 
-Result<JsonExporter*> JsonExporter::open(const std::string& path) {
-  if (path == "-") return new JsonExporter(stdout, false);
+Result<JsonExporter*> JsonExporter::open(const std::string& path, std::uint16_t community_id_seed) {
+  if (path == "-") return new JsonExporter(stdout, false, community_id_seed);
   std::FILE* f = std::fopen(path.c_str(), "w");
   if (f == nullptr) return make_error("cannot open JSON output " + path + ": " + std::strerror(errno));
   // Large buffer: the exporter thread writes in big chunks.
   std::setvbuf(f, nullptr, _IOFBF, 1 << 20);
-  return new JsonExporter(f, true);
+  return new JsonExporter(f, true, community_id_seed);
 }
 
 JsonExporter::~JsonExporter() {
@@ -31,7 +31,7 @@ void JsonExporter::write(const FlowEvent& ev) noexcept {
     return;
   }
   char line[kJsonRecordMax];
-  const std::size_t n = format_json_record(ev, line, sizeof line);
+  const std::size_t n = format_json_record(ev, community_id_seed_, line, sizeof line);
   if (!failed_ && n != 0 && std::fwrite(line, 1, n, file_) == n) {
     counters_.records_written.inc();
     counters_.packets_written.add(pkts);

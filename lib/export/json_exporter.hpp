@@ -2,6 +2,7 @@
 // drains every worker's ExportChannel and writes one record per line.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -23,9 +24,10 @@ class JsonExporter {
  public:
   // path: a file, or "-" for stdout. Opening happens here, at start-up, so a
   // bad path is a start-up error rather than a lost run.
-  static Result<JsonExporter*> open(const std::string& path);
+  // community_id_seed: export.community_id_seed, for each record's Community ID.
+  static Result<JsonExporter*> open(const std::string& path, std::uint16_t community_id_seed);
   // No JSON output configured: records are still drained and counted.
-  static JsonExporter* discard() { return new JsonExporter(nullptr, false); }
+  static JsonExporter* discard() { return new JsonExporter(nullptr, false, 0); }
   ~JsonExporter();
   JsonExporter(const JsonExporter&) = delete;
   JsonExporter& operator=(const JsonExporter&) = delete;
@@ -37,11 +39,13 @@ class JsonExporter {
   bool failed() const noexcept { return failed_; }
 
  private:
-  JsonExporter(std::FILE* f, bool owned) : file_(f), owned_(owned) {}
+  JsonExporter(std::FILE* f, bool owned, std::uint16_t community_id_seed)
+      : file_(f), owned_(owned), community_id_seed_(community_id_seed) {}
   void write(const FlowEvent& ev) noexcept;
 
   std::FILE* file_;
   bool owned_;
+  std::uint16_t community_id_seed_;
   bool failed_ = false;
   ExporterCounters counters_;
 };

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "flow/community_id.hpp"
+
 namespace sf {
 
 namespace {
@@ -87,7 +89,8 @@ void tcp_flags_letters(std::uint8_t flags, char out[9]) noexcept {
   out[n] = '\0';
 }
 
-std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) noexcept {
+std::size_t format_json_record(const FlowEvent& ev, std::uint16_t community_id_seed, char* buf,
+                               std::size_t cap) noexcept {
   const FlowKey& k = ev.key;
   // Orientation: src is the initiator.
   const unsigned s = ev.initiator_dir;  // packets in direction s were sent by the initiator
@@ -102,6 +105,8 @@ std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) 
   tcp_flags_letters(ev.tcp_flags[s], flags_src);
   tcp_flags_letters(ev.tcp_flags[d], flags_dst);
   const std::uint64_t duration_ns = ev.last_ts_ns >= ev.first_ts_ns ? ev.last_ts_ns - ev.first_ts_ns : 0;
+  CommunityIdText cid;
+  community_id(first_packet_tuple(k, ev.initiator_dir, ev.icmp_type), community_id_seed, cid);
 
   Writer w(buf, cap);
   w.key("flow_id"); w.u64(ev.flow_id);
@@ -114,6 +119,7 @@ std::size_t format_json_record(const FlowEvent& ev, char* buf, std::size_t cap) 
   w.key("dst_port"); w.u64(src_is_lo ? k.port_hi : k.port_lo);
   if (k.vlan_count >= 1) { w.key("vlan"); w.u64(k.vlan_outer); }
   if (k.vlan_count >= 2) { w.key("inner_vlan"); w.u64(k.vlan_inner); }
+  w.key("community_id"); w.str(cid.data());
   w.key("first_ts"); w.seconds(ev.first_ts_ns);
   w.key("last_ts"); w.seconds(ev.last_ts_ns);
   // Duration from the microsecond-truncated stamps, so last_ts - first_ts == duration exactly.

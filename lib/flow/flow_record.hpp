@@ -57,7 +57,8 @@ struct alignas(64) FlowRecord {
   std::uint8_t proto = 0;              // key.proto, here so timeouts need no second line
   std::uint8_t in_use = 0;
   std::uint8_t initiator_dir = 0;      // direction of the initiator's packets
-  std::uint8_t pad_[2]{};
+  std::uint8_t icmp_type = 0;          // ICMP/ICMPv6: the first packet's type (its Community ID needs it)
+  std::uint8_t pad_[1]{};
   // Line 1: identity, set at creation.
   FlowKey key;                      // 48
   std::uint64_t flow_id = 0;
@@ -104,7 +105,8 @@ struct FlowEvent {
   std::uint16_t worker;
   ConnState conn_state;
   DirectionReason direction_reason;
-  std::uint16_t pad_[6];  // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
+  std::uint8_t icmp_type;  // FlowRecord::icmp_type
+  std::uint8_t pad_[11];   // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
   TcpRecord tcp;
 };
 static_assert(sizeof(FlowEvent) == 256, "four cache lines per ring element, no implicit padding");

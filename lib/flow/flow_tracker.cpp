@@ -276,6 +276,7 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
   r.initiator_dir = synack ? static_cast<std::uint8_t>(m.dir ^ 1U) : m.dir;
   // A handshake starts: until it completes, the short establish timeout applies.
   if (m.key.proto == ipproto::kTcp && m.has_l4 && (m.tcp_flags & tcpflag::kSyn)) r.tcp_bits |= kTcpOpening;
+  r.icmp_type = m.icmp_type;
   // Off: a deadline no timestamp reaches, so the packet path needs no branch on the config.
   r.active_deadline_ns = timeouts_.active_ns != 0 ? m.ts_ns + timeouts_.active_ns : kNoActiveDeadline;
   r.first_ts_ns = m.ts_ns;
@@ -301,6 +302,7 @@ void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
   ev.tcp_flags[0] = r.tcp_flags[0];
   ev.tcp_flags[1] = r.tcp_flags[1];
   ev.initiator_dir = r.initiator_dir;
+  ev.icmp_type = r.icmp_type;
   ev.end_reason = reason;
   ev.worker = worker_id_;
   if (r.tcp_bits & kTcpStateStarted) {

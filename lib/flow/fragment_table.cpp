@@ -32,6 +32,7 @@ void FragmentTable::remember(const ParsedPacket& p, const NormalizedKey& nk, std
   e.frag_id = p.frag_id;
   e.proto = p.proto;
   e.ip_version = p.ip_version;
+  e.icmp_type = p.icmp_type;
   e.hash = hash;
   e.seen_ns = now_ns;
   e.key = nk;
@@ -39,9 +40,9 @@ void FragmentTable::remember(const ParsedPacket& p, const NormalizedKey& nk, std
 
 FragmentTable::Hit FragmentTable::lookup(const ParsedPacket& p, std::uint64_t now_ns) const noexcept {
   const Entry& e = entries_[slot_of(p)];
-  if (e.ip_version == 0 || !matches(e, p)) return {nullptr, 0};
-  if (!live(e, now_ns)) return {nullptr, 0};
-  return {&e.key, e.hash};
+  if (e.ip_version == 0 || !matches(e, p)) return {nullptr, 0, 0};
+  if (!live(e, now_ns)) return {nullptr, 0, 0};
+  return {&e.key, e.hash, e.icmp_type};
 }
 
 }  // namespace sf

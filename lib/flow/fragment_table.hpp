@@ -25,6 +25,7 @@ class FragmentTable {
   struct Hit {
     const NormalizedKey* key;
     std::uint32_t hash;
+    std::uint8_t icmp_type;  // the first fragment's, for a flow a later fragment starts
   };
   Hit lookup(const ParsedPacket& p, std::uint64_t now_ns) const noexcept;
 
@@ -37,6 +38,7 @@ class FragmentTable {
     std::uint32_t frag_id = 0;
     std::uint8_t proto = 0;
     std::uint8_t ip_version = 0;  // 0 = empty
+    std::uint8_t icmp_type = 0;
     std::uint32_t hash = 0;
     std::uint64_t seen_ns = 0;
     NormalizedKey key{};

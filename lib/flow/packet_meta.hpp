@@ -15,7 +15,7 @@ struct PacketMeta {
   std::uint8_t dir = 0;           // kDirLoToHi / kDirHiToLo
   std::uint8_t tcp_flags = 0;     // 0 for non-TCP and later fragments
   std::uint8_t has_l4 = 0;        // transport header parsed (not a later fragment)
-  std::uint8_t reserved_ = 0;
+  std::uint8_t icmp_type = 0;     // ICMP/ICMPv6 type (a later fragment: its datagram's)
   std::uint32_t wire_len = 0;     // frame length on the wire (capture: orig_len)
   std::uint64_t ts_ns = 0;        // capture time or RX time, ns since the epoch
   // The RX clock when this packet was read: the newest ts_ns so far. Equal to

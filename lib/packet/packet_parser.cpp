@@ -70,11 +70,6 @@ constexpr ParseResult non_ip() noexcept {
 }
 constexpr ParseResult bad(MalformedReason r) noexcept { return {ParseStatus::Malformed, r}; }
 
-bool is_echo(std::uint8_t proto, std::uint8_t type) noexcept {
-  if (proto == ipproto::kIcmp) return type == 8 || type == 0;
-  return type == 128 || type == 129;
-}
-
 // off: transport header start; len: transport bytes per the IP header.
 ParseResult parse_l4(const Frame& f, std::uint8_t proto, std::size_t off, std::size_t len,
                      bool fragment, ParsedPacket& out) noexcept {
@@ -118,7 +113,7 @@ ParseResult parse_l4(const Frame& f, std::uint8_t proto, std::size_t off, std::s
       const std::uint8_t type = f.u8(off);
       out.icmp_type = type;
       out.icmp_code = f.u8(off + 1);
-      if (is_echo(proto, type)) {
+      if (is_icmp_echo(proto, type)) {
         hdr = 8;
         if (!f.has(off, hdr) || len < hdr) return bad(MalformedReason::truncated_l4);
         out.src_port = out.dst_port = f.be16(off + 4);

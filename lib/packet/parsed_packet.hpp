@@ -48,6 +48,12 @@ inline constexpr std::uint8_t kIcmpv6 = 58;
 inline constexpr std::uint8_t kSctp = 132;
 }  // namespace ipproto
 
+// ICMP echo request/reply (ICMPv6 for proto kIcmpv6): keyed by the identifier.
+inline bool is_icmp_echo(std::uint8_t proto, std::uint8_t type) noexcept {
+  if (proto == ipproto::kIcmp) return type == 8 || type == 0;
+  return type == 128 || type == 129;
+}
+
 namespace tcpflag {
 inline constexpr std::uint8_t kFin = 0x01;
 inline constexpr std::uint8_t kSyn = 0x02;

@@ -179,7 +179,7 @@ void BM_JsonEncode(benchmark::State& state) {
   char buf[kJsonRecordMax];
   std::size_t bytes = 0;
   for (auto _ : state) {
-    const std::size_t n = format_json_record(ev, buf, sizeof buf);
+    const std::size_t n = format_json_record(ev, 0, buf, sizeof buf);
     benchmark::DoNotOptimize(n);
     benchmark::ClobberMemory();
     bytes += n;

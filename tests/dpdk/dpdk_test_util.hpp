@@ -87,6 +87,7 @@ inline PacketMeta meta_of_frame(const PacketBuilder& b, std::uint64_t ts_ns, std
   m.hash = flow_hash(nk.key, seed);
   m.has_l4 = 1;
   m.tcp_flags = p.tcp_flags;
+  m.icmp_type = p.icmp_type;
   m.tcp_seq = p.tcp_seq;
   m.ip_bytes = p.ip_bytes;
   m.wire_len = b.wire_len();

@@ -209,6 +209,23 @@ TEST_F(TrackerTest, FirstPacketSenderIsTheInitiatorOtherwise) {
   EXPECT_EQ(events()[0].tcp_flags[0] | events()[0].tcp_flags[1], 0) << "no flags for UDP";
 }
 
+TEST_F(TrackerTest, RecordKeepsTheFirstPacketsIcmpType) {
+  make();
+  // An echo flow first seen by its reply: the record says so, later requests don't change it.
+  PacketBuilder reply, request;
+  reply.eth().ipv4("10.0.0.2", "10.0.0.1").icmp_echo(0x99, 1, true);
+  request.eth().ipv4("10.0.0.1", "10.0.0.2").icmp_echo(0x99, 2);
+  const PacketMeta r = meta_of_frame(reply, kT0, ++last_id_, tracker().table().seed());
+  const PacketMeta q = meta_of_frame(request, kT0 + 1, ++last_id_, tracker().table().seed());
+  burst({r, q});
+  tracker().finish(kT0 + 2, EndReason::eof);
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].icmp_type, 0);
+  EXPECT_EQ(events()[0].initiator_dir, r.dir);
+  EXPECT_EQ(total_packets(events()[0]), 2U);
+  expect_conservation();
+}
+
 TEST_F(TrackerTest, RstClosesTheConnection) {
   make();
   const Tuple c;

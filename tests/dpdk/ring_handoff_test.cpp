@@ -281,6 +281,25 @@ TEST_F(RxClassify, FragmentsNonIpAndMalformedFrames) {
   EXPECT_EQ(progress_.clock_ns.load(), kTs0 + 6);
 }
 
+// The ICMP type rides with each packet (a record's Community ID needs its first
+// packet's); a later fragment, which has no ICMP header, carries its datagram's.
+TEST_F(RxClassify, IcmpTypeReachesTheWorkerFragmentsIncluded) {
+  PacketBuilder reply, first, later, unreach;
+  reply.eth().ipv4("10.0.0.2", "10.0.0.1").icmp_echo(0x77, 1, true);
+  first.eth().ipv4("10.0.0.1", "10.0.0.2").ipv4_frag(91, 0, true).icmp_echo(0x78, 2).payload(64);
+  later.eth().ipv4("10.0.0.1", "10.0.0.2").ipv4_frag(91, 9, false).override_proto(ipproto::kIcmp).payload(40);
+  unreach.eth().ipv4("10.0.0.2", "10.0.0.1").icmp(3, 3);
+  send({reply, first, later, unreach});
+  const auto got = delivered();
+  ASSERT_EQ(got.size(), 4U);
+  EXPECT_EQ(got[0].second.icmp_type, 0);
+  EXPECT_EQ(got[1].second.icmp_type, 8);
+  EXPECT_EQ(got[2].second.has_l4, 0);
+  EXPECT_TRUE(got[2].second.key == got[1].second.key);
+  EXPECT_EQ(got[2].second.icmp_type, 8) << "the first fragment's type";
+  EXPECT_EQ(got[3].second.icmp_type, 3);
+}
+
 // RxCounters has a fragment_table_replaced counter: datagrams whose first
 // fragment was pushed out of the (direct-mapped) table must show up there.
 TEST_F(RxClassify, FragmentTableReplacementsAreCounted) {

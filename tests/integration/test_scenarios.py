@@ -73,7 +73,7 @@ def normalized(rec):
 
 
 FIELD_ORDER = ("flow_id", "generation", "proto", "ip_version", "src_ip", "src_port", "dst_ip",
-               "dst_port", "vlan", "inner_vlan", "first_ts", "last_ts", "src_packets", "src_bytes",
+               "dst_port", "vlan", "inner_vlan", "community_id", "first_ts", "last_ts", "src_packets", "src_bytes",
                "dst_packets", "dst_bytes", "tcp_flags_src", "tcp_flags_dst", "end_reason")
 
 

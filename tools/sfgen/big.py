@@ -10,6 +10,7 @@ import socket
 import struct
 
 from .capture import Writer
+from .community_id import community_id
 from .conv import BASE_TS_US
 from .model import config_for, fmt_ts
 from .wire import (ETH_IPV4, ETH_IPV6, PLAIN, TCP_ACK, TCP_FIN, TCP_PSH, TCP_SYN, ethernet_frame,
@@ -64,9 +65,10 @@ class _Flow:
 
 
 class Big:
-    def __init__(self, rng, link, n_flows, n_packets, window=8192):
+    def __init__(self, rng, link, n_flows, n_packets, window=8192, community_id_seed=0):
         assert n_flows <= 1 << 24, "client addresses are unique per flow up to 2^24 flows"
         self.rng, self.link = rng, link
+        self.community_id_seed = community_id_seed
         self.n_flows = n_flows
         self.per_flow = max(1, n_packets // n_flows)
         self.window = min(window, n_flows)
@@ -156,6 +158,7 @@ class Big:
         self.records.append({
             "flow_id": f.flow_id, "generation": 1, "proto": f.proto, "ip_version": 6 if f.v6 else 4,
             "src_ip": client, "src_port": cport, "dst_ip": server, "dst_port": sport,
+            "community_id": community_id(f.proto, client, server, cport, sport, self.community_id_seed),
             "first_ts": fmt_ts(f.first), "last_ts": fmt_ts(f.last),
             "src_packets": f.pk[0], "src_bytes": f.by[0], "dst_packets": f.pk[1], "dst_bytes": f.by[1],
             "tcp_flags_src": flag_letters(f.fl[0]), "tcp_flags_dst": flag_letters(f.fl[1]),
@@ -189,4 +192,5 @@ class Big:
         self.records.sort(key=lambda r: r["flow_id"])
         return {"records": self.records,
                 "dispositions": {"non_ip": 0, "malformed": 0, "fragments_unattributed": 0},
-                "malformed_reasons": {}, "packets": frame_no, "config": config_for()}
+                "malformed_reasons": {}, "packets": frame_no,
+                "config": config_for(community_id_seed=self.community_id_seed)}

@@ -211,8 +211,10 @@ class Icmp(Conv):
         v6 = self.ipv == 6
         msg = wire.icmp_message(self.packed[from_client], self.packed[not from_client], itype, code,
                                 rest, payload, v6)
-        return self.ip(gap, from_client, 58 if v6 else 1, msg,
-                       itype if sport is None else sport, code if dport is None else dport)
+        p = self.ip(gap, from_client, 58 if v6 else 1, msg,
+                    itype if sport is None else sport, code if dport is None else dport)
+        p.icmp = (itype, code)
+        return p
 
     def unreachable(self, gap, from_client, original_l3):
         """Port unreachable quoting the offending packet (server -> client usually)."""

@@ -4,6 +4,7 @@ accounting that turns that knowledge into the expected records (SPEC.md semantic
 The accounting never looks at frame bytes: it works on the metadata the conversation builders
 attach when they build each packet."""
 
+from .community_id import community_id
 from .wire import flag_letters, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN
 
 DEFAULT_TIMEOUTS = {
@@ -25,10 +26,10 @@ class Packet:
     snap: captured bytes of l3 (None = all; the rest is cut as a snap length would).
     For IP frames: proto, ipv, src/dst (inet_ntop text), sport/dport as the SPEC defines them for
     the key (None for non-first fragments), flags (TCP), seq (TCP), ip_bytes, frag = None or
-    (frag_id, is_first_fragment)."""
+    (frag_id, is_first_fragment); icmp = (type, code) of an ICMP/ICMPv6 message, else None."""
     __slots__ = ("ts", "l3", "ethertype", "encap", "src_mac", "dst_mac", "snap", "kind", "reason",
                  "proto", "ipv", "src", "dst", "sport", "dport", "flags", "seq", "ip_bytes", "frag",
-                 "order", "pad")
+                 "icmp", "order", "pad")
 
     def __init__(self, ts, l3, ethertype, encap, src_mac, dst_mac, kind=IP, reason=None):
         self.ts, self.l3, self.ethertype, self.encap = ts, l3, ethertype, encap
@@ -36,7 +37,7 @@ class Packet:
         self.kind, self.reason = kind, reason
         self.proto = self.ipv = self.src = self.dst = self.sport = self.dport = None
         self.flags = self.seq = self.ip_bytes = 0
-        self.frag = None
+        self.frag = self.icmp = None
         self.order = 0
         self.pad = True  # Ethernet: pad short frames to 60 bytes (False for deliberately short ones)
 
@@ -51,14 +52,22 @@ def fmt_ts(us):
     return us / 1e6
 
 
+def first_packet_community_id(pkt, sport, dport, seed):
+    """A record's community_id (SPEC): the Community ID of its first packet, as that packet was
+    sent. sport/dport: the packet's key ports (its first fragment's for a later fragment)."""
+    if pkt.icmp is not None:
+        sport, dport = pkt.icmp
+    return community_id(pkt.proto, pkt.src, pkt.dst, sport, dport, seed)
+
+
 class _Flow:
     __slots__ = ("flow_id", "gen", "proto", "ipv", "src", "dst", "vlans", "first_ts", "last_ts",
                  "sp", "sb", "dp", "db", "fs", "fd", "fin_src", "fin_dst", "rst", "syn_isn",
-                 "deadline", "grid0", "opening", "syn_from_src", "synack_from_dst", "established")
+                 "deadline", "grid0", "opening", "syn_from_src", "synack_from_dst", "established", "cid")
 
-    def __init__(self, flow_id, gen, pkt, src, dst, vlans, active_us):
+    def __init__(self, flow_id, gen, pkt, src, dst, vlans, active_us, cid):
         self.flow_id, self.gen, self.proto, self.ipv = flow_id, gen, pkt.proto, pkt.ipv
-        self.src, self.dst, self.vlans = src, dst, vlans
+        self.src, self.dst, self.vlans, self.cid = src, dst, vlans, cid
         self.grid0 = self.first_ts = self.last_ts = pkt.ts
         self.sp = self.sb = self.dp = self.db = self.fs = self.fd = 0
         self.fin_src = self.fin_dst = self.rst = False
@@ -78,9 +87,10 @@ class _Flow:
 class Accounting:
     """Feeds packets in capture order; collects records and dispositions."""
 
-    def __init__(self, timeouts=None, vlan_in_key=True):
+    def __init__(self, timeouts=None, vlan_in_key=True, community_id_seed=0):
         self.timeouts = dict(DEFAULT_TIMEOUTS, **(timeouts or {}))
         self.vlan_in_key = vlan_in_key
+        self.community_id_seed = community_id_seed
         self.active_us = self.timeouts["active_ms"] * 1000
         self.flows = {}      # key -> _Flow (open flows, in creation order)
         self.frag_first = {}  # (src, dst, frag_id, proto) -> (sport, dport) of the first fragment
@@ -103,6 +113,7 @@ class Accounting:
             rec["vlan"] = f.vlans[0]
             if len(f.vlans) > 1:
                 rec["inner_vlan"] = f.vlans[1]
+        rec["community_id"] = f.cid
         rec.update({"first_ts": fmt_ts(f.first_ts), "last_ts": fmt_ts(f.last_ts),
                     "src_packets": f.sp, "src_bytes": f.sb, "dst_packets": f.dp, "dst_bytes": f.db,
                     "tcp_flags_src": flag_letters(f.fs), "tcp_flags_dst": flag_letters(f.fd),
@@ -154,7 +165,8 @@ class Accounting:
         if f is None:
             synack = pkt.proto == 6 and pkt.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK
             src, dst = (b, a) if synack else (a, b)
-            f = self.flows[key] = _Flow(frame_no, gen, pkt, src, dst, vlans, self.active_us)
+            cid = first_packet_community_id(pkt, sport, dport, self.community_id_seed)
+            f = self.flows[key] = _Flow(frame_no, gen, pkt, src, dst, vlans, self.active_us, cid)
         f.last_ts = pkt.ts
         forward = a == f.src
         if forward:
@@ -204,18 +216,19 @@ class Accounting:
         }
 
 
-def account(packets, timeouts=None):
+def account(packets, timeouts=None, community_id_seed=0):
     """Sorts packets into capture order (time, then creation order), numbers the frames from 1
     and runs the accounting. Returns (sorted packets, Accounting)."""
     packets.sort(key=lambda p: (p.ts, p.order))
-    acc = Accounting(timeouts)
+    acc = Accounting(timeouts, community_id_seed=community_id_seed)
     for n, p in enumerate(packets, 1):
         acc.feed(p, n)
     acc.finish()
     return packets, acc
 
 
-def config_for(timeouts=None):
+def config_for(timeouts=None, community_id_seed=0):
     """The engine configuration the truth assumes, as nested YAML sections."""
     return {"timeouts": dict(DEFAULT_TIMEOUTS, **(timeouts or {})),
-            "flow_table": {"vlan_in_key": True}}
+            "flow_table": {"vlan_in_key": True},
+            "export": {"community_id_seed": community_id_seed}}

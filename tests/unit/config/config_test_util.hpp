@@ -59,6 +59,7 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.timeouts.tick_ms, b.timeouts.tick_ms);
   EXPECT_EQ(a.exports.json.enabled, b.exports.json.enabled);
   EXPECT_EQ(a.exports.json.path, b.exports.json.path);
+  EXPECT_EQ(a.exports.community_id_seed, b.exports.community_id_seed);
   EXPECT_EQ(a.read_path, b.read_path);
   EXPECT_EQ(a.stats_path, b.stats_path);
 }
@@ -97,6 +98,7 @@ inline const std::vector<std::string>& all_leaf_keys() {
       "timeouts.active_ms",
       "timeouts.tick_ms",
       "export.json.path",
+      "export.community_id_seed",
       "input.read",
       "stats.path",
   };

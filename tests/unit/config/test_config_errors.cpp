@@ -41,6 +41,7 @@ const std::vector<U32Key>& u32_keys() {
       {"timeouts.tcp_closed_ms", 1, 86400000, false},
       {"timeouts.active_ms", 0, 86400000, false},
       {"timeouts.tick_ms", 1, 60000, false},
+      {"export.community_id_seed", 0, 65535, false},
   };
   return kKeys;
 }
@@ -124,6 +125,20 @@ TEST(ConfigIntegers, Overflow) {
             "burst_size (line 1): out of range: must be 1..512, got 18446744073709551648");
 }
 
+TEST(ConfigIntegers, CommunityIdSeedIsSixteenBits) {
+  EXPECT_EQ(load_error("export:\n  community_id_seed: 65536\n"),
+            "export.community_id_seed (line 2): out of range: must be 0..65535, got 65536");
+  EXPECT_EQ(load_error("export:\n  community_id_seed: 0x10000\n"),
+            "export.community_id_seed (line 2): out of range: must be 0..65535, got 0x10000");
+  EXPECT_EQ(load_error("export:\n  community_id_seed: -1\n"),
+            "export.community_id_seed (line 2): must not be negative: expected an unsigned integer "
+            "(0..65535), got -1");
+  EXPECT_EQ(load_error("export:\n  community_id_seed: seed\n"),
+            "export.community_id_seed (line 2): expected an unsigned integer (0..65535), got 'seed'");
+  EXPECT_EQ(load_error("export:\n  json:\n    community_id_seed: 1\n"),
+            "export.json.community_id_seed (line 3): unknown key; expected one of: path");
+}
+
 TEST(ConfigIntegers, MalformedNumbers) {
   const std::string want = "burst_size (line 1): expected an unsigned integer (1..512), got ";
   EXPECT_EQ(load_error("burst_size: 0x\n"), want + "'0x'");
@@ -203,7 +218,7 @@ TEST(ConfigKeys, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(load_error("export:\n  json:\n    path: out.json\n    format: ndjson\n"),
             "export.json.format (line 4): unknown key; expected one of: path");
   EXPECT_EQ(load_error("export:\n  csv:\n    path: out.csv\n"),
-            "export.csv (line 2): unknown key; expected one of: json");
+            "export.csv (line 2): unknown key; expected one of: json, community_id_seed");
   // One unknown key in every section, each reported with its own path.
   for (const std::string section : {"eal", "lcores", "rings", "mempool", "flow_table",
                                     "fragments", "timeouts", "input", "stats"}) {

@@ -57,6 +57,7 @@ timeouts:
 export:
   json:
     path: /var/log/shardflow/flows.json
+  community_id_seed: 4242
 input:
   read: /data/trace.pcapng
 stats:
@@ -97,6 +98,7 @@ TEST(ConfigValues, EveryKeyOverridden) {
   EXPECT_EQ(c.timeouts.tick_ms, 10u);
   EXPECT_TRUE(c.exports.json.enabled);
   EXPECT_EQ(c.exports.json.path, "/var/log/shardflow/flows.json");
+  EXPECT_EQ(c.exports.community_id_seed, 4242u);
   EXPECT_EQ(c.read_path, "/data/trace.pcapng");
   EXPECT_EQ(c.stats_path, "-");
 }
@@ -136,6 +138,7 @@ TEST(ConfigValues, OverridesChangeEveryFieldFromDefault) {
   EXPECT_NE(c.timeouts.tick_ms, d.timeouts.tick_ms);
   EXPECT_NE(c.exports.json.enabled, d.exports.json.enabled);
   EXPECT_NE(c.exports.json.path, d.exports.json.path);
+  EXPECT_NE(c.exports.community_id_seed, d.exports.community_id_seed);
   EXPECT_NE(c.read_path, d.read_path);
   EXPECT_NE(c.stats_path, d.stats_path);
 }
@@ -154,6 +157,18 @@ TEST(ConfigValues, PartialSectionKeepsOtherDefaults) {
   Config want;
   want.timeouts.udp_idle_ms = 1000;
   expect_same_config(c, want);
+}
+
+TEST(ConfigValues, CommunityIdSeed) {
+  EXPECT_EQ(Config{}.exports.community_id_seed, 0u);
+  EXPECT_EQ(load_ok("export:\n  community_id_seed: 0\n").exports.community_id_seed, 0u);
+  EXPECT_EQ(load_ok("export:\n  community_id_seed: 1\n").exports.community_id_seed, 1u);
+  EXPECT_EQ(load_ok("export:\n  community_id_seed: 65535\n").exports.community_id_seed, 65535u);
+  EXPECT_EQ(load_ok("export:\n  community_id_seed: 0xFFFF\n").exports.community_id_seed, 65535u);
+  // Next to the JSON sink, and without it: the seed is kept either way.
+  const Config both = load_ok("export:\n  json:\n    path: out.json\n  community_id_seed: 7\n");
+  EXPECT_EQ(both.exports.community_id_seed, 7u);
+  EXPECT_EQ(both.exports.json.path, "out.json");
 }
 
 TEST(ConfigValues, IntegerSpellings) {

@@ -52,6 +52,21 @@ TEST(FragmentTable, LaterFragmentFindsItsFirstFragmentsFlow) {
   EXPECT_NE(t.lookup(later, 160).key, nullptr);
 }
 
+TEST(FragmentTable, LaterFragmentGetsTheFirstFragmentsIcmpType) {
+  // A later fragment that starts a flow (its first fragment's flow had ended)
+  // needs the ICMP type for the record's Community ID.
+  FragmentTable t(64, kTimeout);
+  ParsedPacket first = fragment(4, 1, 2, 99, ipproto::kIcmp);
+  first.icmp_type = 0;  // echo reply
+  first.src_port = first.dst_port = 0x0102;
+  t.remember(first, normalize_flow_key(first, true), 1, 100);
+  ParsedPacket later = fragment(4, 1, 2, 99, ipproto::kIcmp, false);
+  later.icmp_type = 8;  // not the datagram's: the answer must come from the first fragment
+  const FragmentTable::Hit hit = t.lookup(later, 110);
+  ASSERT_NE(hit.key, nullptr);
+  EXPECT_EQ(hit.icmp_type, 0);
+}
+
 TEST(FragmentTable, OtherDatagramsMiss) {
   FragmentTable t(64, kTimeout);
   const ParsedPacket first = fragment(4, 1, 2, 777);

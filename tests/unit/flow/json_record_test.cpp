@@ -73,9 +73,9 @@ FlowEvent tcp_event_with_state() {
   return ev;
 }
 
-std::string format(const FlowEvent& ev) {
+std::string format(const FlowEvent& ev, std::uint16_t community_id_seed = 0) {
   char buf[kJsonRecordMax];
-  const std::size_t n = format_json_record(ev, buf, sizeof buf);
+  const std::size_t n = format_json_record(ev, community_id_seed, buf, sizeof buf);
   EXPECT_GT(n, 0U);
   return std::string(buf, n);
 }
@@ -126,6 +126,7 @@ TEST(JsonRecord, KnownTcpEventExactText) {
   EXPECT_EQ(format(tcp_event()),
             "{\"flow_id\":42,\"generation\":1,\"proto\":6,\"ip_version\":4,"
             "\"src_ip\":\"10.0.0.1\",\"src_port\":1234,\"dst_ip\":\"10.0.0.2\",\"dst_port\":80,"
+            "\"community_id\":\"1:LzRJKgjvUJlC/VQLtISlfACcEzA=\","
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":3,\"src_bytes\":180,\"dst_packets\":2,\"dst_bytes\":1120,"
             "\"tcp_flags_src\":\"APSF\",\"tcp_flags_dst\":\"ARS\",\"conn_state\":\"RSTR\","
@@ -156,7 +157,7 @@ TEST(JsonRecord, FieldsInSpecOrder) {
   std::vector<std::string> keys;
   for (const auto& [k, v] : parse_flat(format(tcp_event()))) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"flow_id", "generation", "proto", "ip_version", "src_ip", "src_port",
-                                            "dst_ip", "dst_port", "first_ts", "last_ts", "duration", "src_packets",
+                                            "dst_ip", "dst_port", "community_id", "first_ts", "last_ts", "duration", "src_packets",
                                             "src_bytes", "dst_packets", "dst_bytes", "tcp_flags_src", "tcp_flags_dst",
                                             "conn_state", "direction_reason", "end_reason", "worker"}));
 }
@@ -167,6 +168,7 @@ TEST(JsonRecord, InitiatorOnTheHighSideFlipsEndpointsAndCounters) {
   EXPECT_EQ(format(ev),
             "{\"flow_id\":42,\"generation\":1,\"proto\":6,\"ip_version\":4,"
             "\"src_ip\":\"10.0.0.2\",\"src_port\":80,\"dst_ip\":\"10.0.0.1\",\"dst_port\":1234,"
+            "\"community_id\":\"1:LzRJKgjvUJlC/VQLtISlfACcEzA=\","
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":2,\"src_bytes\":1120,\"dst_packets\":3,\"dst_bytes\":180,"
             "\"tcp_flags_src\":\"ARS\",\"tcp_flags_dst\":\"APSF\",\"conn_state\":\"RSTR\","
@@ -271,12 +273,12 @@ TEST(JsonRecord, VlanFieldsOnlyWhenTagged) {
   EXPECT_EQ(untagged.find("vlan"), std::string::npos) << untagged;
   ev.key.vlan_count = 1;
   const std::string one = format(ev);
-  EXPECT_NE(one.find("\"dst_port\":80,\"vlan\":100,\"first_ts\":"), std::string::npos) << one;
+  EXPECT_NE(one.find("\"dst_port\":80,\"vlan\":100,\"community_id\":"), std::string::npos) << one;
   EXPECT_EQ(one.find("inner_vlan"), std::string::npos);
   ev.key.vlan_count = 2;
   ev.key.vlan_inner = 4094;
   const std::string two = format(ev);
-  EXPECT_NE(two.find("\"dst_port\":80,\"vlan\":100,\"inner_vlan\":4094,\"first_ts\":"), std::string::npos) << two;
+  EXPECT_NE(two.find("\"dst_port\":80,\"vlan\":100,\"inner_vlan\":4094,\"community_id\":"), std::string::npos) << two;
 }
 
 TEST(JsonRecord, EveryEndReasonByName) {
@@ -305,6 +307,46 @@ TEST(JsonRecord, IcmpAndOtherProtocols) {
   EXPECT_EQ(field(format(ev), "src_port"), "0");
 }
 
+// Values from the Community ID spec's baseline (baseline_deflt.json and
+// baseline_seed1.json of github.com/corelight/community-id-spec).
+TEST(JsonRecord, CommunityIdWithTheConfiguredSeed) {
+  FlowEvent ev = tcp_event();
+  ev.key.addr_lo = addr("66.35.250.204");
+  ev.key.port_lo = 80;
+  ev.key.addr_hi = addr("128.232.110.120");
+  ev.key.port_hi = 34855;
+  for (std::uint8_t dir : {kDirLoToHi, kDirHiToLo}) {
+    ev.initiator_dir = dir;
+    EXPECT_EQ(field(format(ev, 0), "community_id"), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    EXPECT_EQ(field(format(ev, 1), "community_id"), "1:3V71V58M3Ksw/yuFALMcW0LAHvc=");
+  }
+  // VLANs are not part of the id.
+  ev.key.vlan_count = 2;
+  ev.key.vlan_outer = 10;
+  ev.key.vlan_inner = 20;
+  EXPECT_EQ(field(format(ev, 0), "community_id"), "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+}
+
+TEST(JsonRecord, CommunityIdOfAnEchoFlowFollowsTheFirstPacketsType) {
+  // 192.168.0.89 pings 192.168.0.1; the key holds the identifier twice.
+  FlowEvent ev = tcp_event();
+  ev.key.proto = ipproto::kIcmp;
+  ev.key.addr_lo = addr("192.168.0.1");
+  ev.key.addr_hi = addr("192.168.0.89");
+  ev.key.port_lo = ev.key.port_hi = 0x1234;
+  ev.tcp_flags[0] = ev.tcp_flags[1] = 0;
+  ev.initiator_dir = kDirHiToLo;  // .89 sent the first packet: the request
+  ev.icmp_type = 8;
+  EXPECT_EQ(field(format(ev), "community_id"), "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+  ev.initiator_dir = kDirLoToHi;  // .1 sent the first packet: the reply
+  ev.icmp_type = 0;
+  EXPECT_EQ(field(format(ev), "community_id"), "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+  EXPECT_EQ(field(format(ev, 1), "community_id"), "1:03g6IloqVBdcZlPyX8r0hgoE7kA=");
+  // Had .1 sent a request, the other pinger's id.
+  ev.icmp_type = 8;
+  EXPECT_NE(field(format(ev), "community_id"), "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=");
+}
+
 TEST(JsonRecord, LongestRecordFitsTheMaximum) {
   FlowEvent ev{};
   ev.key.ip_version = 6;
@@ -323,7 +365,7 @@ TEST(JsonRecord, LongestRecordFitsTheMaximum) {
   ev.end_reason = EndReason::tcp_close;
   ev.worker = UINT16_MAX;
   char buf[kJsonRecordMax];
-  const std::size_t n = format_json_record(ev, buf, sizeof buf);
+  const std::size_t n = format_json_record(ev, 65535, buf, sizeof buf);
   ASSERT_GT(n, 0U);
   const std::string line(buf, n);
   EXPECT_EQ(field(line, "src_ip"), "1111:2222:3333:4444:5555:6666:7777:8888");
@@ -336,11 +378,11 @@ TEST(JsonRecord, TooSmallBufferReturnsZeroAndStaysInBounds) {
   const std::string full = format(ev);
   for (std::size_t cap = 0; cap < full.size(); ++cap) {
     std::vector<char> buf(full.size() + 16, '#');
-    EXPECT_EQ(format_json_record(ev, buf.data(), cap), 0U) << "cap " << cap;
+    EXPECT_EQ(format_json_record(ev, 0, buf.data(), cap), 0U) << "cap " << cap;
     for (std::size_t i = cap; i < buf.size(); ++i) ASSERT_EQ(buf[i], '#') << "wrote past cap " << cap;
   }
   std::vector<char> exact(full.size());
-  ASSERT_EQ(format_json_record(ev, exact.data(), exact.size()), full.size());
+  ASSERT_EQ(format_json_record(ev, 0, exact.data(), exact.size()), full.size());
   EXPECT_EQ(std::string(exact.begin(), exact.end()), full);
 }
 

@@ -102,15 +102,22 @@ void Reassembler::in_order(StreamState& s, const StreamContext& ctx, std::span<c
   auto part = [&](std::uint64_t from, std::uint64_t to) {
     return data.subspan(static_cast<std::size_t>(from - a), static_cast<std::size_t>(to - from));
   };
+  // Conflicts are the arriving segment's, counted whole before delivery
+  // (which a FIN or the depth may cut short).
+  if (count) {
+    for (std::uint32_t n = store_.first(s.buffer); n != SegmentStore::kNil && store_.start(n) < b;
+         n = store_.next(n)) {
+      const auto overlap = part(store_.start(n), std::min(store_.end(n), b));
+      overlapped_ = true;
+      count_conflicts(s, store_.count_diff(n, 0, overlap.data(), static_cast<std::uint32_t>(overlap.size())));
+    }
+  }
   std::uint32_t n = store_.first(s.buffer);
   if (config_.policy == OverlapPolicy::First) {
     std::uint64_t pos = a;
     for (; n != SegmentStore::kNil && store_.start(n) < b; n = store_.next(n)) {
       const std::uint64_t start = store_.start(n);
       if (start > pos && !deliver(s, ctx, part(pos, start))) return;
-      const auto overlap = part(start, std::min(store_.end(n), b));
-      overlapped_ = true;
-      if (count) count_conflicts(s, store_.count_diff(n, 0, overlap.data(), static_cast<std::uint32_t>(overlap.size())));
       if (!deliver_node(s, ctx, n, 0)) return;
       pos = store_.end(n);
     }
@@ -119,9 +126,6 @@ void Reassembler::in_order(StreamState& s, const StreamContext& ctx, std::span<c
     if (!deliver(s, ctx, data)) return;
     for (; n != SegmentStore::kNil && store_.start(n) < b; n = store_.next(n)) {
       const std::uint64_t start = store_.start(n);
-      const auto overlap = part(start, std::min(store_.end(n), b));
-      overlapped_ = true;
-      if (count) count_conflicts(s, store_.count_diff(n, 0, overlap.data(), static_cast<std::uint32_t>(overlap.size())));
       if (store_.end(n) > b && !deliver_node(s, ctx, n, static_cast<std::uint32_t>(b - start))) return;
     }
   }

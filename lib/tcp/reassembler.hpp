@@ -35,7 +35,8 @@ class Reassembler {
   // (ahead or behind) are dropped as out_of_window.
   static constexpr std::uint32_t kMaxWindow = 1U << 30;
 
-  // Allocates the page pool (config.pages_per_worker pages): the only allocation.
+  // Allocates the page pool (config.pages_per_worker pages): the only
+  // allocation, at startup (std::bad_alloc if it cannot be had).
   Reassembler(const ReassemblyConfig& config, ReassemblyCounters& counters);
 
   // Every stream goes to every consumer, in the order added. False when full.
@@ -53,8 +54,10 @@ class Reassembler {
 
   // Flushes what has waited longer than flush_after_ms above a hole: each
   // hole below it is skipped (missed bytes) and the data delivered after a
-  // gap. Cheap when nothing is buffered; meant to run on every packet of the
-  // flow, for both directions.
+  // gap. Waiting is counted from the segment buffered first (arrival order,
+  // so a capture clock that steps back does not reorder it). Cheap when
+  // nothing is buffered; meant to run on every packet of the flow, for both
+  // directions.
   void flush_aged(StreamState& s, const StreamContext& ctx, std::uint64_t now_ns) noexcept {
     if (s.buffer != SegmentStore::kNil) flush_aged_buffered(s, ctx, now_ns);
   }

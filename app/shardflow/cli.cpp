@@ -14,6 +14,8 @@ const char* usage_text() {
          "  -w, --workers N     worker lcores, one flow-table shard each (1..128)\n"
          "      --json PATH     write flow records as JSON lines ('-' = stdout)\n"
          "      --stats PATH    write the packet accounting report (JSON) at exit ('-' = stdout)\n"
+         "      --dump-streams DIR  write each TCP direction's reassembled bytes to\n"
+         "                      DIR/{src_ip}.{src_port}-{dst_ip}.{dst_port} (DIR must exist)\n"
          "      --check-config  validate the configuration and exit\n"
          "      --version       print the version and exit\n"
          "  -h, --help          this text\n"
@@ -21,11 +23,11 @@ const char* usage_text() {
 }
 
 Result<CliOptions> parse_cli(int argc, char** argv) {
-  enum { kJson = 1000, kStats, kCheck, kVersion };
+  enum { kJson = 1000, kStats, kCheck, kVersion, kDumpStreams };
   static const option long_opts[] = {
       {"config", required_argument, nullptr, 'c'}, {"read", required_argument, nullptr, 'r'},
       {"workers", required_argument, nullptr, 'w'}, {"json", required_argument, nullptr, kJson},
-      {"stats", required_argument, nullptr, kStats}, {"check-config", no_argument, nullptr, kCheck},
+      {"stats", required_argument, nullptr, kStats}, {"dump-streams", required_argument, nullptr, kDumpStreams}, {"check-config", no_argument, nullptr, kCheck},
       {"version", no_argument, nullptr, kVersion}, {"help", no_argument, nullptr, 'h'},
       {nullptr, 0, nullptr, 0}};
   CliOptions o;
@@ -48,6 +50,7 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
       }
       case kJson: o.json_path = optarg; break;
       case kStats: o.stats_path = optarg; break;
+      case kDumpStreams: o.dump_streams_dir = optarg; break;
       case kCheck: o.check_config = true; break;
       case kVersion: o.version = true; break;
       case 'h': o.help = true; break;
@@ -68,6 +71,7 @@ void apply_cli(const CliOptions& cli, Config& config) {
   if (cli.read_path) config.read_path = *cli.read_path;
   if (cli.workers) config.lcores.workers = *cli.workers;
   if (cli.json_path) config.exports.json.path = *cli.json_path;
+  if (cli.dump_streams_dir) config.tcp.dump_streams_dir = *cli.dump_streams_dir;
   if (cli.stats_path) config.stats_path = *cli.stats_path;
   config.exports.json.enabled = !config.exports.json.path.empty();
 }

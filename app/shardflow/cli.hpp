@@ -15,6 +15,7 @@ struct CliOptions {
   std::optional<std::string> read_path;
   std::optional<std::uint32_t> workers;
   std::optional<std::string> json_path;
+  std::optional<std::string> dump_streams_dir;
   std::optional<std::string> stats_path;
   bool check_config = false;
   bool version = false;

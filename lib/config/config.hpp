@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "tcp/reassembly_config.hpp"
+
 namespace sf {
 
 enum class OnTableFull : std::uint8_t { Drop, Evict };
@@ -71,6 +73,16 @@ struct TimeoutConfig {
   std::uint32_t tick_ms = 100;           // timeouts.tick_ms: expiry granularity (1..60000)
 };
 
+struct TcpConfig {
+  // tcp.reassembly.enabled: reassemble TCP byte streams (for --dump-streams and
+  // the record's missed_bytes / overlap_conflict_bytes).
+  bool reassembly_enabled = true;
+  ReassemblyConfig reassembly;  // tcp.reassembly.*: see conf/shardflow.yaml
+  // tcp.dump_streams: directory for each direction's reassembled bytes
+  // (--dump-streams DIR); empty = off. Needs reassembly.
+  std::string dump_streams_dir;
+};
+
 struct JsonExportConfig {
   bool enabled = false;  // export.json.path set (or --json)
   std::string path;      // export.json.path: file, or "-" for stdout
@@ -92,6 +104,7 @@ struct Config {
   FlowTableConfig flow_table;
   FragmentConfig fragments;
   TimeoutConfig timeouts;
+  TcpConfig tcp;
   ExportConfig exports;      // YAML key: export
   std::string read_path;     // input.read: capture file (pcap/pcapng)
   std::string stats_path;    // stats.path: JSON conservation report at exit ("-" = stdout)

@@ -78,6 +78,21 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                        {"active_ms", r.u32(t.active_ms, {0, kTimeoutMaxMs})},
                        {"tick_ms", r.u32(t.tick_ms, {1, 60000})},
                    })},
+      {"tcp", r.section({
+                  {"reassembly",
+                   r.section({
+                       {"enabled", r.boolean(c.tcp.reassembly_enabled)},
+                       {"policy", r.enumeration(c.tcp.reassembly.policy,
+                                                {{"first", OverlapPolicy::First}, {"last", OverlapPolicy::Last}})},
+                       {"page_size_bytes", r.u32(c.tcp.reassembly.page_size_bytes, {64, 1u << 20})},
+                       {"pages_per_worker", r.u32(c.tcp.reassembly.pages_per_worker, {16, 1u << 26})},
+                       {"pages_per_connection", r.u32(c.tcp.reassembly.pages_per_connection, {1, 1u << 20})},
+                       {"max_bytes_above_hole", r.u32(c.tcp.reassembly.max_bytes_above_hole, {0, 0xFFFF'FFFFu})},
+                       {"depth_bytes", r.u32(c.tcp.reassembly.depth_bytes, {0, 0xFFFF'FFFFu})},
+                       {"flush_after_ms", r.u32(c.tcp.reassembly.flush_after_ms, {0, kTimeoutMaxMs})},
+                   })},
+                  {"dump_streams", r.string(c.tcp.dump_streams_dir)},
+              })},
       {"export", r.section({
                      {"json", r.section({{"path", r.string(c.exports.json.path)}})},
                      {"community_id_seed", r.u32(c.exports.community_id_seed, {0, 65535})},

@@ -20,6 +20,8 @@
 #include "engine/rx_stage.hpp"
 #include "engine/worker.hpp"
 #include "export/json_exporter.hpp"
+#include "streamdump/stream_dump_writer.hpp"
+#include "tcp/reassembler.hpp"
 
 namespace sf {
 
@@ -42,11 +44,15 @@ struct Engine::Impl {
   std::vector<RtcWorker> rtc_workers;
   RxLoop rx_loop;
   std::unique_ptr<JsonExporter> exporter;
+  std::vector<ReassemblyCounters> reassembly_counters;
+  std::vector<std::unique_ptr<Reassembler>> reassemblers;  // one per worker; empty when off
+  std::unique_ptr<StreamDumpWriter> dump_writer;         // --dump-streams
   std::vector<ExportChannel*> channel_ptrs;
   double wall_seconds = 0;
 
   ~Impl() {
     trackers.clear();  // before the EAL memory they live in goes away
+    reassemblers.clear();
     channels.clear();
     for (rte_ring* r : rings) rte_ring_free(r);
     if (pool != nullptr) rte_mempool_free(pool);
@@ -126,6 +132,20 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
   }
 
   const bool wait_rings = c.rings.on_full == OnRingFull::Wait || (c.rings.on_full == OnRingFull::Auto && from_file);
+
+  if (!c.tcp.dump_streams_dir.empty()) {
+    if (!c.tcp.reassembly_enabled) {
+      return make_error("--dump-streams / tcp.dump_streams needs tcp.reassembly.enabled: true");
+    }
+    StreamDumpOptions dump;
+    dump.dir = c.tcp.dump_streams_dir;
+    // Like the rings: a capture file waits for the writer, live traffic drops (counted).
+    dump.on_full = wait_rings ? DumpOnFull::kWait : DumpOnFull::kDrop;
+    auto writer = StreamDumpWriter::create(dump, n_workers);
+    if (!writer) return make_error("--dump-streams " + c.tcp.dump_streams_dir + ": " + writer.error());
+    e.dump_writer = std::move(writer.value());
+  }
+  e.reassembly_counters = std::vector<ReassemblyCounters>(n_workers);
   const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
   e.workers.resize(run_to_completion ? 0 : n_workers);
   for (std::uint32_t w = 0; w < n_workers; ++w) {
@@ -138,12 +158,25 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
                                                        c.flow_table.on_full, static_cast<std::uint16_t>(w),
                                                        *e.channels.back(), e.worker_counters[w]));
     e.channel_ptrs.push_back(e.channels.back().get());
+    StreamDumpConsumer* dump = e.dump_writer ? &e.dump_writer->consumer(w) : nullptr;
+    if (c.tcp.reassembly_enabled) {
+      try {
+        e.reassemblers.push_back(std::make_unique<Reassembler>(c.tcp.reassembly, e.reassembly_counters[w]));
+      } catch (const std::bad_alloc&) {
+        return make_error("tcp.reassembly: cannot allocate " + std::to_string(c.tcp.reassembly.pages_per_worker) +
+                          " pages of " + std::to_string(c.tcp.reassembly.page_size_bytes) +
+                          " bytes for worker " + std::to_string(w) + " (lower tcp.reassembly.pages_per_worker)");
+      }
+      if (dump != nullptr) e.reassemblers.back()->add_consumer(dump);
+      e.trackers.back()->set_reassembler(e.reassemblers.back().get());
+    }
     if (run_to_completion) continue;  // RtcWorkers below
     Worker& wk = e.workers[w];
     wk.id = static_cast<std::uint16_t>(w);
     for (std::uint32_t r = 0; r < n_rx; ++r) wk.rx_rings.push_back(e.rings[r * n_workers + w]);
     wk.tracker = e.trackers.back().get();
     wk.channel = e.channels.back().get();
+    wk.dump = dump;
     wk.counters = &e.worker_counters[w];
     wk.control = e.control.get();
     wk.burst_size = c.burst_size;
@@ -179,6 +212,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
       rw.stage = e.rtc_stages.back().get();
       rw.tracker = e.trackers[w].get();
       rw.channel = e.channels[w].get();
+      rw.dump = e.dump_writer ? &e.dump_writer->consumer(w) : nullptr;
       rw.control = e.control.get();
       rw.progress = &e.control->rx[w];
       rw.rx_counters = &e.rx_counters[w];
@@ -219,16 +253,33 @@ void* exporter_thread(void* arg) {
   return nullptr;
 }
 
+void* dump_thread(void* arg) {
+  static_cast<StreamDumpWriter*>(arg)->run();
+  return nullptr;
+}
+
 }  // namespace
 
 Status Engine::run(const std::function<bool()>& stop_requested) {
   Impl& e = *impl_;
   const auto t0 = std::chrono::steady_clock::now();
 
+  // The stream dump writer: a control thread too, done once every worker
+  // closed its consumer. Started first: nothing else runs yet if it fails.
+  pthread_t dump_tid{};
+  if (e.dump_writer &&
+      rte_ctrl_thread_create(&dump_tid, "sf-dump-streams", nullptr, dump_thread, e.dump_writer.get()) != 0) {
+    return make_error("cannot start the stream dump thread");
+  }
+
   // The exporter is a control thread: not pinned to a datapath core.
   ExporterArgs args{e.exporter.get(), &e.channel_ptrs};
   pthread_t exporter_tid;
   if (rte_ctrl_thread_create(&exporter_tid, "sf-export-json", nullptr, exporter_thread, &args) != 0) {
+    if (e.dump_writer) {
+      e.dump_writer->stop();  // a forced end: no worker will close its consumer
+      pthread_join(dump_tid, nullptr);
+    }
     return make_error("cannot start the exporter thread");
   }
 
@@ -258,8 +309,12 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
   }
   rte_eal_mp_wait_lcore();
   pthread_join(exporter_tid, nullptr);
+  if (e.dump_writer) pthread_join(dump_tid, nullptr);
   e.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (e.exporter->failed()) return make_error("the JSON exporter could not write every record (see the log)");
+  if (e.dump_writer && e.dump_writer->failed()) {
+    return make_error("--dump-streams: not every byte reached the disk: " + e.dump_writer->report().first_error);
+  }
   return Ok{};
 }
 

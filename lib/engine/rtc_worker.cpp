@@ -1,3 +1,4 @@
+#include "streamdump/stream_dump_consumer.hpp"
 #include "engine/rtc_worker.hpp"
 
 #include <rte_cycles.h>
@@ -26,6 +27,7 @@ void RtcWorker::run() noexcept {
       const std::uint16_t kept = stage->classify_burst(mbufs, n);
       for (std::uint16_t i = 0; i < kept; ++i) metas[i] = packet_meta(mbufs[i]);
       tracker->process_burst(metas, kept);
+      if (dump != nullptr) dump->flush();
       rte_pktmbuf_free_bulk(mbufs, kept);
       tracker->advance_clock(tracker->now_ns());
       idle.busy();
@@ -42,6 +44,7 @@ void RtcWorker::run() noexcept {
   if (!source->error().empty()) rx_counters->capture_errors.inc();
   const bool stopped = control->stop.load(std::memory_order_acquire);
   tracker->finish(progress->clock_ns.load(std::memory_order_relaxed), stopped ? EndReason::shutdown : EndReason::eof);
+  if (dump != nullptr) dump->close();
   channel->close();
   progress->done.store(true, std::memory_order_release);
   control->workers_finished.fetch_add(1, std::memory_order_release);

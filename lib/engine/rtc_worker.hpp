@@ -17,12 +17,15 @@
 
 namespace sf {
 
+class StreamDumpConsumer;
+
 struct RtcWorker {
   PacketSource* source = nullptr;
   rte_mempool* pool = nullptr;
   RxStage* stage = nullptr;
   FlowTracker* tracker = nullptr;
   ExportChannel* channel = nullptr;
+  StreamDumpConsumer* dump = nullptr;  // --dump-streams: flushed once per burst, closed at the end
   EngineControl* control = nullptr;
   RxProgress* progress = nullptr;  // this worker's input: done flag and clock
   RxCounters* rx_counters = nullptr;

@@ -8,6 +8,7 @@
 #include "common/tsan.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "engine/idle_policy.hpp"
+#include "streamdump/stream_dump_consumer.hpp"
 
 namespace sf {
 
@@ -42,6 +43,7 @@ void Worker::run() noexcept {
         rte_prefetch0(reinterpret_cast<const char*>(metas[i]) + 64);
       }
       tracker->process_burst(metas, n);
+      if (dump != nullptr) dump->flush();  // this burst's stream bytes to the writer
       rte_pktmbuf_free_bulk(mbufs, n);
       total += n;
     }
@@ -58,6 +60,7 @@ void Worker::run() noexcept {
   // Capture files end at their last timestamp; a stop request ends flows as shutdown.
   const bool stopped = control->stop.load(std::memory_order_acquire);
   tracker->finish(control->max_rx_clock(), stopped ? EndReason::shutdown : EndReason::eof);
+  if (dump != nullptr) dump->close();
   channel->close();
   control->workers_finished.fetch_add(1, std::memory_order_release);
 }

@@ -14,11 +14,14 @@ struct rte_ring;
 
 namespace sf {
 
+class StreamDumpConsumer;
+
 struct Worker {
   std::uint16_t id = 0;
   std::vector<rte_ring*> rx_rings;  // one per RX lcore
   FlowTracker* tracker = nullptr;
   ExportChannel* channel = nullptr;
+  StreamDumpConsumer* dump = nullptr;  // --dump-streams: flushed once per burst, closed at the end
   WorkerCounters* counters = nullptr;  // the tracker's block; the loop adds busy cycles
   EngineControl* control = nullptr;
   std::uint32_t burst_size = 32;

@@ -32,6 +32,7 @@ enum TcpBits : std::uint8_t {
   kTcpOpening = 0x10,      // started by a SYN or SYN-ACK: the establish timeout applies until...
   kTcpEstablished = 0x20,  // ...the handshake completed
   kTcpStateStarted = 0x40, // the TcpConn holds this connection (a packet with a TCP header was seen)
+  kTcpSynAckSeen = 0x80,   // the responder answered with a SYN-ACK
 };
 
 inline bool tcp_closed(std::uint8_t bits) noexcept {

@@ -9,6 +9,7 @@
 #include "common/result.hpp"
 #include "flow/flow_key.hpp"
 #include "flow/flow_record.hpp"
+#include "tcp/stream_state.hpp"
 
 struct rte_hash;
 
@@ -45,18 +46,22 @@ class FlowTable {
   // The TCP connection state of the flow at pos (meaningful for TCP flows only).
   TcpConn& tcp(std::uint32_t pos) noexcept { return tcp_[pos]; }
   const TcpConn& tcp(std::uint32_t pos) const noexcept { return tcp_[pos]; }
+  // The flow's two reassembly streams, by sender direction (TCP flows only).
+  StreamState* streams(std::uint32_t pos) noexcept { return &streams_[2 * static_cast<std::size_t>(pos)]; }
   const FlowRecord& record(std::uint32_t pos) const noexcept { return records_[pos]; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   std::uint32_t size() const noexcept { return size_; }
   std::uint32_t seed() const noexcept { return seed_; }
 
  private:
-  FlowTable(rte_hash* h, FlowRecord* records, TcpConn* tcp, std::uint32_t capacity, std::uint32_t seed)
-      : hash_(h), records_(records), tcp_(tcp), capacity_(capacity), seed_(seed) {}
+  FlowTable(rte_hash* h, FlowRecord* records, TcpConn* tcp, StreamState* streams, std::uint32_t capacity,
+            std::uint32_t seed)
+      : hash_(h), records_(records), tcp_(tcp), streams_(streams), capacity_(capacity), seed_(seed) {}
 
   rte_hash* hash_;
   FlowRecord* records_;
   TcpConn* tcp_;  // parallel to records_: a packet of a UDP flow never touches it
+  StreamState* streams_;  // two per record, likewise
   std::uint32_t capacity_;
   std::uint32_t seed_;
   std::uint32_t size_ = 0;

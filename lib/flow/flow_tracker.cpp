@@ -223,8 +223,25 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_
       r.tcp_bits |= kTcpSynSeen;
       r.syn_isn = m.tcp_seq;
     }
+    if ((m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck)) == (tcpflag::kSyn | tcpflag::kAck) && tcp_closed(r.tcp_bits)) {
+      // A SYN-ACK after the close: the same connection (same ISN, or it would
+      // be a new generation) is being set up again, e.g. SYN, RST, SYN again.
+      // It is open again, not lingering.
+      r.tcp_bits = static_cast<std::uint8_t>(r.tcp_bits & ~(kTcpRst | kTcpFinLo | kTcpFinHi));
+    }
     if (m.tcp_flags & tcpflag::kFin) r.tcp_bits |= d == kDirLoToHi ? kTcpFinLo : kTcpFinHi;
     if (m.tcp_flags & tcpflag::kRst) r.tcp_bits |= kTcpRst;
+    // The handshake is done (the establish timeout no longer applies) once
+    // the responder's SYN-ACK answered a SYN, or the initiator acked it. A
+    // deliberately simple rule, not Zeek's endpoint states: a connection
+    // that was refused and then retried (SYN, RST, SYN, SYN-ACK) is
+    // established for the timers even though conn_state says REJ.
+    const bool from_initiator = d == r.initiator_dir;
+    const std::uint8_t sa = m.tcp_flags & (tcpflag::kSyn | tcpflag::kAck);
+    if (!from_initiator && sa == (tcpflag::kSyn | tcpflag::kAck)) r.tcp_bits |= kTcpSynAckSeen;
+    if ((r.tcp_bits & kTcpSynAckSeen) && ((r.tcp_bits & kTcpSynSeen) || (from_initiator && (sa & tcpflag::kAck)))) {
+      r.tcp_bits |= kTcpEstablished;
+    }
     track_tcp(idx, r, m);
     // Closing shortens the timeout: move the timer forward (the lazy wheel
     // only ever finds deadlines that moved later).
@@ -242,13 +259,67 @@ void FlowTracker::track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& 
   seg.flags = m.tcp_flags;
   seg.dir = m.dir;
   TcpConn& c = table_->tcp(idx);
-  if (SF_UNLIKELY(!(r.tcp_bits & kTcpStateStarted))) {
+  const bool started = !(r.tcp_bits & kTcpStateStarted);
+  if (SF_UNLIKELY(started)) {
     // Oriented already when an earlier packet (a later fragment) had no TCP header.
     tcp_conn_start(c, seg, r.initiator_dir, r.packets[0] + r.packets[1] > 1);
     r.tcp_bits |= kTcpStateStarted;
   }
-  const std::uint8_t changed = tcp_conn_update(c, seg, r.initiator_dir);
-  if (changed & kTcpChangeEstablished) r.tcp_bits |= kTcpEstablished;  // the idle timeout now applies (lazily)
+  tcp_conn_update(c, seg, r.initiator_dir);
+  if (reasm_ != nullptr) reassemble(idx, r, m, started);
+}
+
+namespace {
+
+StreamContext stream_context(const FlowRecord& r, std::uint8_t dir) noexcept {
+  return StreamContext{&r.key, r.flow_id, r.generation, dir, r.initiator_dir};
+}
+
+StreamEnd stream_end(EndReason reason, std::uint8_t tcp_bits) noexcept {
+  switch (reason) {
+    case EndReason::idle: return StreamEnd::timeout;
+    case EndReason::tcp_close: return (tcp_bits & kTcpRst) ? StreamEnd::rst : StreamEnd::fin;
+    case EndReason::evicted: return StreamEnd::evicted;
+    case EndReason::shutdown: return StreamEnd::shutdown;
+    case EndReason::eof:
+    case EndReason::active:
+    case EndReason::kCount: break;
+  }
+  return StreamEnd::eof;
+}
+
+}  // namespace
+
+void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m, bool started) noexcept {
+  StreamState* ss = table_->streams(idx);
+  if (SF_UNLIKELY(started)) ss[0] = ss[1] = StreamState{};
+  const std::uint8_t d = m.dir & 1U;
+  if (SF_UNLIKELY(m.tcp_flags & tcpflag::kRst)) {
+    // An abort ends both directions; what is buffered is delivered after its gaps.
+    reasm_->end(ss[d], stream_context(r, d), StreamEnd::rst);
+    reasm_->end(ss[d ^ 1U], stream_context(r, static_cast<std::uint8_t>(d ^ 1U)), StreamEnd::rst);
+    return;
+  }
+  if (SF_UNLIKELY(m.tcp_flags & tcpflag::kSyn)) {
+    // A SYN on the same ISN after a rejected attempt (SYN, RST, SYN again):
+    // the connection is starting over. Streams that ended before carrying a
+    // byte start again with it.
+    for (unsigned i = 0; i < 2; ++i) {
+      if (ss[i].ended() && ss[i].next_offset == 0) ss[i] = StreamState{};
+    }
+  }
+  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, d), m.tcp_seq, m.tcp_flags,
+                  std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns);
+  reasm_->flush_aged(ss[0], stream_context(r, 0), m.ts_ns);
+  reasm_->flush_aged(ss[1], stream_context(r, 1), m.ts_ns);
+}
+
+void FlowTracker::end_streams(std::uint32_t idx, EndReason reason) noexcept {
+  const FlowRecord& r = table_->record(idx);
+  StreamState* ss = table_->streams(idx);
+  const StreamEnd why = stream_end(reason, r.tcp_bits);
+  reasm_->end(ss[0], stream_context(r, 0), why);
+  reasm_->end(ss[1], stream_context(r, 1), why);
 }
 
 std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept {
@@ -307,6 +378,13 @@ void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
   ev.worker = worker_id_;
   if (r.tcp_bits & kTcpStateStarted) {
     fill_tcp_record(table_->tcp(pos), r.initiator_dir, ev);
+    if (reasm_ != nullptr) {
+      const StreamState* ss = table_->streams(pos);
+      for (unsigned d = 0; d < 2; ++d) {
+        ev.tcp.missed_bytes[d] = ss[d].missed_bytes;
+        ev.tcp.overlap_conflict_bytes[d] = ss[d].overlap_conflict_bytes;
+      }
+    }
   } else {
     fill_stateless_record(ev);
   }
@@ -353,6 +431,9 @@ void FlowTracker::end_flow(std::uint32_t pos, EndReason reason) noexcept {
 }
 
 void FlowTracker::end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept {
+  // Streams first: their last bytes, gaps and ends go to the consumers, and
+  // the record gets the final missed and conflicting byte counts.
+  if (reasm_ != nullptr && (table_->record(pos).tcp_bits & kTcpStateStarted)) end_streams(pos, reason);
   emit_record(pos, reason);
   wheel_.cancel(pos);
   table_->remove(pos, hash);

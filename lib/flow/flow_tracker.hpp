@@ -10,6 +10,7 @@
 #include "flow/flow_table.hpp"
 #include "flow/packet_meta.hpp"
 #include "flow/timer_wheel.hpp"
+#include "tcp/reassembler.hpp"
 #include "metrics/lcore_counters.hpp"
 
 namespace sf {
@@ -51,6 +52,9 @@ class FlowTracker {
   // flow (closed TCP connections as tcp_close, the rest with `reason`).
   void finish(std::uint64_t now_ns, EndReason reason) noexcept;
 
+  // TCP stream reassembly for this worker's flows (owned by the caller; null = off).
+  void set_reassembler(Reassembler* reassembler) noexcept { reasm_ = reassembler; }
+
   const FlowTable& table() const noexcept { return *table_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
 
@@ -66,6 +70,8 @@ class FlowTracker {
   void end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept;  // hash: flow_hash of its key
   void emit_record(std::uint32_t pos, EndReason reason) noexcept;
   void track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& m) noexcept;
+  void reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m, bool started) noexcept;
+  void end_streams(std::uint32_t idx, EndReason reason) noexcept;
   // Hands staged records to the sink: once per burst, tick or finish, so the
   // exporter's ring sees one enqueue per batch, not one per record.
   void flush_events() noexcept;
@@ -79,6 +85,7 @@ class FlowTracker {
   OnTableFull on_full_;
   std::uint16_t worker_id_;
   EventSink& sink_;
+  Reassembler* reasm_ = nullptr;
   WorkerCounters& counters_;
   FlowEvent pending_[kEventBatch];
   std::uint32_t n_pending_ = 0;

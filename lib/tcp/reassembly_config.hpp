@@ -28,7 +28,7 @@ struct ReassemblyConfig {
   std::uint32_t max_bytes_above_hole = 1U << 20;
   // Bytes delivered per direction, after which the direction's data is
   // ignored (not counted as missed); 0 = unlimited.
-  std::uint64_t depth_bytes = 1U << 20;
+  std::uint32_t depth_bytes = 1U << 20;
   // Data that waited above a hole this long is flushed: the hole is skipped
   // (missed bytes) and the data delivered after a gap; 0 = never by age.
   std::uint32_t flush_after_ms = 30000;

@@ -178,6 +178,8 @@ class Accounting:
             f.db += pkt.ip_bytes
             f.fd |= pkt.flags
         if pkt.proto == 6:
+            if pkt.flags & (TCP_SYN | TCP_ACK) == TCP_SYN | TCP_ACK and f.closed:
+                f.rst = f.fin_src = f.fin_dst = False  # set up again after the close: open
             if pkt.flags & TCP_RST:
                 f.rst = True
             if pkt.flags & TCP_FIN:

@@ -48,6 +48,15 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.flow_table.vlan_in_key, b.flow_table.vlan_in_key);
   EXPECT_EQ(a.flow_table.hash_seed, b.flow_table.hash_seed);
   EXPECT_EQ(a.fragments.table_size, b.fragments.table_size);
+  EXPECT_EQ(a.tcp.reassembly_enabled, b.tcp.reassembly_enabled);
+  EXPECT_EQ(a.tcp.reassembly.policy, b.tcp.reassembly.policy);
+  EXPECT_EQ(a.tcp.reassembly.page_size_bytes, b.tcp.reassembly.page_size_bytes);
+  EXPECT_EQ(a.tcp.reassembly.pages_per_worker, b.tcp.reassembly.pages_per_worker);
+  EXPECT_EQ(a.tcp.reassembly.pages_per_connection, b.tcp.reassembly.pages_per_connection);
+  EXPECT_EQ(a.tcp.reassembly.max_bytes_above_hole, b.tcp.reassembly.max_bytes_above_hole);
+  EXPECT_EQ(a.tcp.reassembly.depth_bytes, b.tcp.reassembly.depth_bytes);
+  EXPECT_EQ(a.tcp.reassembly.flush_after_ms, b.tcp.reassembly.flush_after_ms);
+  EXPECT_EQ(a.tcp.dump_streams_dir, b.tcp.dump_streams_dir);
   EXPECT_EQ(a.fragments.timeout_ms, b.fragments.timeout_ms);
   EXPECT_EQ(a.timeouts.tcp_idle_ms, b.timeouts.tcp_idle_ms);
   EXPECT_EQ(a.timeouts.udp_idle_ms, b.timeouts.udp_idle_ms);
@@ -97,6 +106,15 @@ inline const std::vector<std::string>& all_leaf_keys() {
       "timeouts.tcp_establish_ms",
       "timeouts.active_ms",
       "timeouts.tick_ms",
+      "tcp.reassembly.enabled",
+      "tcp.reassembly.policy",
+      "tcp.reassembly.page_size_bytes",
+      "tcp.reassembly.pages_per_worker",
+      "tcp.reassembly.pages_per_connection",
+      "tcp.reassembly.max_bytes_above_hole",
+      "tcp.reassembly.depth_bytes",
+      "tcp.reassembly.flush_after_ms",
+      "tcp.dump_streams",
       "export.json.path",
       "export.community_id_seed",
       "input.read",

@@ -208,13 +208,13 @@ TEST(ConfigStrings, ExtraArgsMustBeAListOfStrings) {
 TEST(ConfigKeys, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(load_error("burst_size: 32\nworkers: 4\n"),
             "workers (line 2): unknown key; expected one of: eal, lcores, rings, burst_size, "
-            "mempool, flow_table, fragments, timeouts, export, input, stats");
+            "mempool, flow_table, fragments, timeouts, tcp, export, input, stats");
   EXPECT_EQ(load_error("eal:\n  no_hugee: true\n"),
             "eal.no_hugee (line 2): unknown key (did you mean 'no_huge'?); expected one of: "
             "no_huge, no_pci, memory_mb, file_prefix, lcores, extra_args");
   EXPECT_EQ(load_error("exports:\n  json:\n    path: x\n"),
             "exports (line 1): unknown key (did you mean 'export'?); expected one of: eal, lcores, "
-            "rings, burst_size, mempool, flow_table, fragments, timeouts, export, input, stats");
+            "rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, export, input, stats");
   EXPECT_EQ(load_error("export:\n  json:\n    path: out.json\n    format: ndjson\n"),
             "export.json.format (line 4): unknown key; expected one of: path");
   EXPECT_EQ(load_error("export:\n  csv:\n    path: out.csv\n"),
@@ -257,7 +257,7 @@ TEST(ConfigSections, SectionMustBeAMap) {
 
 TEST(ConfigDocument, TopLevelMustBeAMap) {
   const std::string sections =
-      "(eal, lcores, rings, burst_size, mempool, flow_table, fragments, timeouts, export, "
+      "(eal, lcores, rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, export, "
       "input, stats)";
   EXPECT_EQ(load_error("- eal\n- lcores\n"),
             "<document> (line 1): the top level must be a map of sections " + sections +

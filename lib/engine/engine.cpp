@@ -355,6 +355,34 @@ EngineReport Engine::report() const {
     r.stale_lookups += c.stale_lookups.get();
     r.timers_fired += c.timers_fired.get();
   }
+  r.reassembly_enabled = !e.reassemblers.empty();
+  for (std::size_t w = 0; w < e.reassemblers.size(); ++w) {
+    const ReassemblyCounters& c = e.reassembly_counters[w];
+    r.reasm_pages_in_use += c.pages_in_use.get();
+    r.reasm_pages_high_water += c.pages_high_water.get();
+    r.reasm_pages_total += e.config.tcp.reassembly.pages_per_worker;
+    r.reasm_ooo_segments += c.ooo_segments.get();
+    r.reasm_overlaps += c.overlaps.get();
+    r.reasm_overlap_conflict_bytes += c.overlap_conflict_bytes.get();
+    r.reasm_retransmitted_bytes += c.retransmitted_bytes.get();
+    r.reasm_missed_bytes += c.missed_bytes.get();
+    r.reasm_limit_pages_per_connection += c.limit_pages_per_connection.get();
+    r.reasm_limit_pages_per_worker += c.limit_pages_per_worker.get();
+    r.reasm_limit_above_hole += c.limit_above_hole.get();
+    r.reasm_limit_depth += c.limit_depth.get();
+    r.reasm_limit_flush_age += c.limit_flush_age.get();
+    r.reasm_out_of_window += c.out_of_window.get();
+  }
+  if (e.dump_writer) {
+    const StreamDumpReport d = e.dump_writer->report();
+    r.dump_enabled = true;
+    r.dump_bytes_queued = d.bytes_queued;
+    r.dump_bytes_written = d.bytes_written;
+    r.dump_bytes_dropped = d.dropped_bytes;
+    r.dump_bytes_failed = d.bytes_failed;
+    r.dump_files_created = d.files_created;
+    r.dump_write_errors = d.write_errors;
+  }
   const ExporterCounters& x = e.exporter->counters();
   r.records_written = x.records_written.get();
   r.records_write_failed = x.records_failed.get();

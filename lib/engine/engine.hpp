@@ -43,6 +43,31 @@ struct EngineReport {
   std::uint64_t mbuf_alloc_waits = 0;  // RX polls that found no free mbuf
   std::uint64_t stale_lookups = 0;
   std::uint64_t timers_fired = 0;
+  // TCP reassembly, summed over workers (pages: in use now and the sum of the
+  // workers' high-water marks).
+  bool reassembly_enabled = false;
+  std::uint64_t reasm_pages_in_use = 0;
+  std::uint64_t reasm_pages_high_water = 0;
+  std::uint64_t reasm_pages_total = 0;
+  std::uint64_t reasm_ooo_segments = 0;
+  std::uint64_t reasm_overlaps = 0;
+  std::uint64_t reasm_overlap_conflict_bytes = 0;
+  std::uint64_t reasm_retransmitted_bytes = 0;
+  std::uint64_t reasm_missed_bytes = 0;
+  std::uint64_t reasm_limit_pages_per_connection = 0;
+  std::uint64_t reasm_limit_pages_per_worker = 0;
+  std::uint64_t reasm_limit_above_hole = 0;
+  std::uint64_t reasm_limit_depth = 0;
+  std::uint64_t reasm_limit_flush_age = 0;
+  std::uint64_t reasm_out_of_window = 0;
+  // --dump-streams (dump_enabled): bytes that went to files, and those that did not.
+  bool dump_enabled = false;
+  std::uint64_t dump_bytes_queued = 0;
+  std::uint64_t dump_bytes_written = 0;
+  std::uint64_t dump_bytes_dropped = 0;
+  std::uint64_t dump_bytes_failed = 0;
+  std::uint64_t dump_files_created = 0;
+  std::uint64_t dump_write_errors = 0;
   std::string capture_error;
   std::string capture_warning;
   std::uint32_t workers = 0;

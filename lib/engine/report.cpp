@@ -31,6 +31,27 @@ std::uint64_t malformed_total(const EngineReport& r) {
   return t;
 }
 
+std::string reassembly_json(const EngineReport& r) {
+  if (!r.reassembly_enabled) return "null";
+  return "{\"pages_in_use\": " + num(r.reasm_pages_in_use) + ", \"pages_high_water\": " +
+         num(r.reasm_pages_high_water) + ", \"pages_total\": " + num(r.reasm_pages_total) +
+         ", \"ooo_segments\": " + num(r.reasm_ooo_segments) + ", \"overlaps\": " + num(r.reasm_overlaps) +
+         ", \"overlap_conflict_bytes\": " + num(r.reasm_overlap_conflict_bytes) +
+         ", \"retransmitted_bytes\": " + num(r.reasm_retransmitted_bytes) +
+         ", \"missed_bytes\": " + num(r.reasm_missed_bytes) + ", \"out_of_window\": " + num(r.reasm_out_of_window) +
+         ", \"limits\": {\"pages_per_connection\": " + num(r.reasm_limit_pages_per_connection) +
+         ", \"pages_per_worker\": " + num(r.reasm_limit_pages_per_worker) +
+         ", \"above_hole\": " + num(r.reasm_limit_above_hole) + ", \"depth\": " + num(r.reasm_limit_depth) +
+         ", \"flush_age\": " + num(r.reasm_limit_flush_age) + "}}";
+}
+
+std::string dump_json(const EngineReport& r) {
+  if (!r.dump_enabled) return "null";
+  return "{\"bytes_queued\": " + num(r.dump_bytes_queued) + ", \"bytes_written\": " + num(r.dump_bytes_written) +
+         ", \"bytes_dropped\": " + num(r.dump_bytes_dropped) + ", \"bytes_failed\": " + num(r.dump_bytes_failed) +
+         ", \"files_created\": " + num(r.dump_files_created) + ", \"write_errors\": " + num(r.dump_write_errors) + "}";
+}
+
 }  // namespace
 
 std::string stats_json(const EngineReport& r) {
@@ -58,6 +79,7 @@ std::string stats_json(const EngineReport& r) {
        ",\n  \"export\": {\"json\": {\"records_written\": " + num(r.records_written) +
        ", \"records_failed\": " + num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) +
        "}, \"records_dropped\": " + num(r.export_dropped_records) + "}" +
+       ",\n  \"reassembly\": " + reassembly_json(r) + ",\n  \"stream_dump\": " + dump_json(r) +
        ",\n  \"capture_error\": " + (r.capture_error.empty() ? "null" : "\"" + json_escape(r.capture_error) + "\"") +
        ",\n  \"stopped_by_signal\": " + (r.stopped_by_signal ? "true" : "false") +
        ",\n  \"workers\": [";

@@ -95,3 +95,110 @@ TEST_F(TrackerTest, UdpRecordsGetZeeksStatelessConnState) {
 
 }  // namespace
 }  // namespace sf::test
+
+// Reassembly through the tracker: the bytes a consumer gets, and the record's
+// missed and conflicting bytes, against the byte strings the test sent.
+namespace sf::test {
+namespace {
+
+class Recorder : public StreamConsumer {
+ public:
+  void on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+               bool gap_before) noexcept override {
+    std::string& s = bytes[ctx.dir];
+    if (gap_before || offset > s.size()) s.resize(offset, '.');  // skipped bytes shown as '.'
+    s.append(reinterpret_cast<const char*>(data.data()), data.size());
+  }
+  void on_end(const StreamContext& ctx, StreamEnd reason) noexcept override { ends[ctx.dir] = reason; }
+  std::string bytes[2];
+  StreamEnd ends[2] = {StreamEnd::kCount, StreamEnd::kCount};
+};
+
+class ReassemblyTest : public TrackerTest {
+ protected:
+  void SetUp() override {
+    make();
+    reasm_ = std::make_unique<Reassembler>(ReassemblyConfig{}, reasm_counters_);
+    reasm_->add_consumer(&rec_);
+    tracker().set_reassembler(reasm_.get());
+  }
+  // A segment carrying `text` at seq.
+  void data(const Tuple& t, std::uint64_t ts, std::uint32_t seq, const std::string& text, std::uint8_t f = PA) {
+    PacketMeta m = pkt(t, ts, f, seq);
+    m.payload = reinterpret_cast<const std::uint8_t*>(text.data());
+    m.payload_len = m.payload_caplen = static_cast<std::uint16_t>(text.size());
+    const PacketMeta* p = &m;
+    tracker().process_burst(&p, 1);
+    ++sent_;
+  }
+  ReassemblyCounters reasm_counters_;
+  std::unique_ptr<Reassembler> reasm_;
+  Recorder rec_;
+};
+
+TEST_F(ReassemblyTest, ReorderedAndOverlappingSegmentsArriveInOrder) {
+  const std::uint8_t c = kDirLoToHi;  // kClient's sender direction (10.0.0.1 is the lower address)
+  send(kClient, kT0, S, 999);
+  send(kClient.reply(), kT0 + kMs, SA, 4999);
+  send(kClient, kT0 + 2 * kMs, A, 1000);
+  data(kClient, kT0 + 3 * kMs, 1010, "klmnopqrst");  // ahead of a hole
+  data(kClient, kT0 + 4 * kMs, 1005, "fgXXXklmno");  // overlaps the buffered bytes with other content
+  data(kClient, kT0 + 5 * kMs, 1000, "abcde");       // fills the hole
+  send(kClient, kT0 + 6 * kMs, FA, 1020);
+  send(kClient.reply(), kT0 + 7 * kMs, FA, 5000);
+  tracker().finish(kT0 + 10 * kSec, EndReason::eof);
+  EXPECT_EQ(rec_.bytes[c], "abcdefgXXXklmnopqrst");  // first wins: the buffered "klmno" stays
+  EXPECT_EQ(rec_.ends[c], StreamEnd::fin);
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].tcp.missed_bytes[c], 0U);
+  EXPECT_EQ(events()[0].tcp.overlap_conflict_bytes[c], 0U);  // same content where they overlap
+  EXPECT_EQ(reasm_counters_.pages_in_use.get(), 0U);
+}
+
+TEST_F(ReassemblyTest, HoleNeverFilledIsMissedAtTheEnd) {
+  const std::uint8_t c = kDirLoToHi;
+  send(kClient, kT0, S, 999);
+  send(kClient.reply(), kT0 + kMs, SA, 4999);
+  data(kClient, kT0 + 2 * kMs, 1000, "0123456789");
+  data(kClient, kT0 + 3 * kMs, 1020, "KLMNO");  // bytes 1010..1019 never come
+  tracker().finish(kT0 + 10 * kSec, EndReason::eof);
+  EXPECT_EQ(rec_.bytes[c], "0123456789..........KLMNO");
+  EXPECT_EQ(rec_.ends[c], StreamEnd::eof);
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].tcp.missed_bytes[c], 10U);
+  EXPECT_EQ(events()[0].tcp.missed_bytes[c ^ 1], 0U);
+  expect_conservation();
+}
+
+TEST_F(ReassemblyTest, ConflictingOverlapIsCountedInTheRecord) {
+  const std::uint8_t c = kDirLoToHi;
+  send(kClient, kT0, S, 999);
+  send(kClient.reply(), kT0 + kMs, SA, 4999);
+  data(kClient, kT0 + 2 * kMs, 1005, "FGHIJ");
+  data(kClient, kT0 + 3 * kMs, 1005, "fghij");  // same place, other bytes: an evasion sign
+  data(kClient, kT0 + 4 * kMs, 1000, "abcde");
+  tracker().finish(kT0 + 10 * kSec, EndReason::eof);
+  EXPECT_EQ(rec_.bytes[c], "abcdeFGHIJ");
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].tcp.overlap_conflict_bytes[c], 5U);
+}
+
+TEST_F(ReassemblyTest, RstMidStreamEndsBothDirections) {
+  const std::uint8_t c = kDirLoToHi;
+  send(kClient, kT0, S, 999);
+  send(kClient.reply(), kT0 + kMs, SA, 4999);
+  data(kClient, kT0 + 2 * kMs, 1000, "hello");
+  data(kClient.reply(), kT0 + 3 * kMs, 5000, "world");
+  send(kClient.reply(), kT0 + 4 * kMs, R, 5005);
+  data(kClient, kT0 + 5 * kMs, 1005, "late");  // after the abort: not part of the stream
+  tracker().finish(kT0 + 10 * kSec, EndReason::eof);
+  EXPECT_EQ(rec_.bytes[c], "hello");
+  EXPECT_EQ(rec_.bytes[c ^ 1], "world");
+  EXPECT_EQ(rec_.ends[c], StreamEnd::rst);
+  EXPECT_EQ(rec_.ends[c ^ 1], StreamEnd::rst);
+  ASSERT_EQ(events().size(), 1U);
+  EXPECT_EQ(events()[0].conn_state, ConnState::RSTR);
+}
+
+}  // namespace
+}  // namespace sf::test

@@ -47,24 +47,13 @@ Result<FlowTable*> FlowTable::create(const std::string& name, std::uint32_t capa
     return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
                       " TCP connection states (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
   }
-  auto* streams = static_cast<StreamState*>(rte_malloc_socket((name + "_streams").c_str(),
-                                                              2 * sizeof(StreamState) * static_cast<std::size_t>(capacity),
-                                                              alignof(StreamState), socket_id));
-  if (streams == nullptr) {
-    rte_free(tcp);
-    rte_free(records);
-    rte_hash_free(h);
-    return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
-                      " TCP stream states (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
-  }
-  return new FlowTable(h, records, tcp, streams, capacity, seed);
+  return new FlowTable(h, records, tcp, capacity, seed);
 }
 
 FlowTable::~FlowTable() {
   rte_hash_free(hash_);
   rte_free(records_);
   rte_free(tcp_);
-  rte_free(streams_);
 }
 
 void FlowTable::lookup_bulk(const FlowKey* const* keys, const std::uint32_t* hashes, std::uint32_t n,

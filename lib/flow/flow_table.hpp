@@ -47,21 +47,19 @@ class FlowTable {
   TcpConn& tcp(std::uint32_t pos) noexcept { return tcp_[pos]; }
   const TcpConn& tcp(std::uint32_t pos) const noexcept { return tcp_[pos]; }
   // The flow's two reassembly streams, by sender direction (TCP flows only).
-  StreamState* streams(std::uint32_t pos) noexcept { return &streams_[2 * static_cast<std::size_t>(pos)]; }
+  StreamState* streams(std::uint32_t pos) noexcept { return tcp_[pos].streams; }
   const FlowRecord& record(std::uint32_t pos) const noexcept { return records_[pos]; }
   std::uint32_t capacity() const noexcept { return capacity_; }
   std::uint32_t size() const noexcept { return size_; }
   std::uint32_t seed() const noexcept { return seed_; }
 
  private:
-  FlowTable(rte_hash* h, FlowRecord* records, TcpConn* tcp, StreamState* streams, std::uint32_t capacity,
-            std::uint32_t seed)
-      : hash_(h), records_(records), tcp_(tcp), streams_(streams), capacity_(capacity), seed_(seed) {}
+  FlowTable(rte_hash* h, FlowRecord* records, TcpConn* tcp, std::uint32_t capacity, std::uint32_t seed)
+      : hash_(h), records_(records), tcp_(tcp), capacity_(capacity), seed_(seed) {}
 
   rte_hash* hash_;
   FlowRecord* records_;
   TcpConn* tcp_;  // parallel to records_: a packet of a UDP flow never touches it
-  StreamState* streams_;  // two per record, likewise
   std::uint32_t capacity_;
   std::uint32_t seed_;
   std::uint32_t size_ = 0;

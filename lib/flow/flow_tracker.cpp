@@ -132,7 +132,16 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
       if (positions[i] < 0) return;
       const auto pos = static_cast<std::uint32_t>(positions[i]);
       rte_prefetch0(&table_->record(pos));
-      if (keys[i]->proto == ipproto::kTcp) rte_prefetch0(&table_->tcp(pos));
+      if (keys[i]->proto == ipproto::kTcp) {
+        rte_prefetch0(&table_->tcp(pos));
+        if (reasm_ != nullptr) {  // the flow's two stream states: the next two lines
+          const auto* ss = reinterpret_cast<const char*>(table_->streams(pos));
+          rte_prefetch0(ss);
+          rte_prefetch0(ss + 64);
+          // Consumers get the flow id, on the record's cold line.
+          if (reasm_->has_consumers()) rte_prefetch0(&table_->record(pos).flow_id);
+        }
+      }
     };
     for (std::uint32_t i = 0; i < chunk && i < kPrefetchAhead; ++i) prefetch(i);
     table_changed_ = false;
@@ -271,8 +280,10 @@ void FlowTracker::track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& 
 
 namespace {
 
-StreamContext stream_context(const FlowRecord& r, std::uint8_t dir) noexcept {
-  return StreamContext{&r.key, r.flow_id, r.generation, dir, r.initiator_dir};
+// flow_id is on the record's cold line: read only when someone will see it
+// (a consumer), so reassembly without consumers stays on the hot line.
+StreamContext stream_context(const FlowRecord& r, std::uint8_t dir, bool consumers = true) noexcept {
+  return StreamContext{&r.key, consumers ? r.flow_id : 0, r.generation, dir, r.initiator_dir};
 }
 
 StreamEnd stream_end(EndReason reason, std::uint8_t tcp_bits) noexcept {
@@ -308,10 +319,11 @@ void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const Packe
       if (ss[i].ended() && ss[i].next_offset == 0) ss[i] = StreamState{};
     }
   }
-  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, d), m.tcp_seq, m.tcp_flags,
+  const bool consumers = reasm_->has_consumers();
+  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, d, consumers), m.tcp_seq, m.tcp_flags,
                   std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns);
-  reasm_->flush_aged(ss[0], stream_context(r, 0), m.ts_ns);
-  reasm_->flush_aged(ss[1], stream_context(r, 1), m.ts_ns);
+  reasm_->flush_aged(ss[0], stream_context(r, 0, consumers), m.ts_ns);
+  reasm_->flush_aged(ss[1], stream_context(r, 1, consumers), m.ts_ns);
 }
 
 void FlowTracker::end_streams(std::uint32_t idx, EndReason reason) noexcept {

@@ -28,9 +28,9 @@ bool Reassembler::add_consumer(StreamConsumer* consumer) noexcept {
   return true;
 }
 
-void Reassembler::segment(StreamState& s, StreamState& peer, const StreamContext& ctx, std::uint32_t seq,
-                          std::uint8_t tcp_flags, std::span<const std::uint8_t> payload,
-                          std::uint64_t ts_ns) noexcept {
+void Reassembler::segment_general(StreamState& s, StreamState& peer, const StreamContext& ctx, std::uint32_t seq,
+                                  std::uint8_t tcp_flags, std::span<const std::uint8_t> payload,
+                                  std::uint64_t ts_ns) noexcept {
   // RST payload is diagnostic text, not stream data; ending is the caller's call.
   if (s.ended() || (tcp_flags & tcpflag::kRst) != 0) return;
   const bool syn = (tcp_flags & tcpflag::kSyn) != 0;

@@ -50,7 +50,20 @@ class Reassembler {
   // after a FIN are dropped. A segment with RST is ignored: the caller judges
   // it and calls end(rst) for the directions it closes.
   void segment(StreamState& s, StreamState& peer, const StreamContext& ctx, std::uint32_t seq,
-               std::uint8_t tcp_flags, std::span<const std::uint8_t> payload, std::uint64_t ts_ns) noexcept;
+               std::uint8_t tcp_flags, std::span<const std::uint8_t> payload, std::uint64_t ts_ns) noexcept {
+    // Most segments, inline: the next bytes of a started stream with nothing
+    // buffered, no FIN known, no gap pending, under the depth, no SYN/FIN/RST.
+    // Exactly what the general path would do for them: hand them on, move on.
+    if (s.flags == StreamState::kStarted && s.buffer == SegmentStore::kNil &&
+        (tcp_flags & (tcpflag::kSyn | tcpflag::kFin | tcpflag::kRst)) == 0 && seq == next_seq(s) &&
+        (config_.depth_bytes == 0 || s.delivered_bytes() + payload.size() <= config_.depth_bytes)) {
+      if (payload.empty()) return;
+      for (std::size_t i = 0; i < consumer_count_; ++i) consumers_[i]->on_data(ctx, s.next_offset, payload, false);
+      s.next_offset += payload.size();
+      return;
+    }
+    segment_general(s, peer, ctx, seq, tcp_flags, payload, ts_ns);
+  }
 
   // Flushes what has waited longer than flush_after_ms above a hole: each
   // hole below it is skipped (missed bytes) and the data delivered after a
@@ -79,6 +92,7 @@ class Reassembler {
     return s.buffer != SegmentStore::kNil ? store_.ts_ns(store_.oldest(s.buffer)) : 0;
   }
   std::uint32_t pages_free() const noexcept { return store_.pages_free(); }
+  bool has_consumers() const noexcept { return consumer_count_ != 0; }
   const ReassemblyConfig& config() const noexcept { return config_; }
   // Tree and list nodes visited so far: a cost measure for tests, not a timer.
   std::uint64_t steps() const noexcept { return store_.steps(); }
@@ -94,6 +108,8 @@ class Reassembler {
   };
 
   void flush_aged_buffered(StreamState& s, const StreamContext& ctx, std::uint64_t now_ns) noexcept;
+  void segment_general(StreamState& s, StreamState& peer, const StreamContext& ctx, std::uint32_t seq,
+                       std::uint8_t tcp_flags, std::span<const std::uint8_t> payload, std::uint64_t ts_ns) noexcept;
   void in_order(StreamState& s, const StreamContext& ctx, std::span<const std::uint8_t> data,
                 bool count_conflicts) noexcept;
   void out_of_order(StreamState& s, const StreamState& peer, const StreamContext& ctx, std::uint64_t a,

@@ -5,8 +5,11 @@
 // flow's worker, updated once per TCP packet; no allocation.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
+
+#include "tcp/stream_state.hpp"
 
 namespace sf {
 
@@ -87,6 +90,10 @@ struct alignas(64) TcpConn {
   TcpEndpointState state[2] = {TcpEndpointState::Inactive, TcpEndpointState::Inactive};
   std::uint8_t handshake_watch = 1;    // the handshake RTT may still be measured
   std::uint32_t hist_seen = 0;         // Zeek's masks: originator's in the low 16 bits, responder's in the high
+  // Lines 1-2: the reassembly state of each direction (by sender), next to
+  // the hot line: same page, and fetched with it by the adjacent-line
+  // prefetcher. Owned by the tracker's Reassembler, not by this code.
+  alignas(64) StreamState streams[2] = {};
   // The rest: per side, then the connection's history and handshake.
   TcpEndpoint ep[2];
   std::uint64_t syn_ts_ns = 0;     // initiator's first SYN
@@ -97,7 +104,8 @@ struct alignas(64) TcpConn {
   std::uint8_t history_truncated = 0;
   DirectionReason direction_reason = DirectionReason::first_packet;
 };
-static_assert(sizeof(TcpConn) == 256, "four cache lines per TCP connection");
+static_assert(sizeof(TcpConn) == 384, "six cache lines per TCP connection");
+static_assert(offsetof(TcpConn, streams) == 64, "the stream states follow the hot line");
 
 // What a packet changed, for the tracker's timers.
 enum TcpChange : std::uint8_t {

@@ -18,6 +18,7 @@ struct BenchArgs {
   std::uint32_t capacity = 0;         // per worker; 0: sized from the load
   std::string ring_mode;              // wait | drop; empty: from the pacing
   bool run_to_completion = false;     // --rtc: each worker polls its own generator
+  bool reassembly = true;             // --reassembly on|off: TCP stream reassembly in the workers
   std::string lcores;
   std::string label;
   std::string json_path;

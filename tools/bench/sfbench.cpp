@@ -44,6 +44,7 @@ const char kUsage[] =
     "  --idle-timeout-ms N    idle timeout for TCP and UDP (default 10000; --all-new 1000)\n"
     "  --capacity N           flow-table capacity per worker (default: sized from the load)\n"
     "  --lcores MAP           EAL --lcores map (default: main+RX on the first CPU, workers on the rest)\n"
+    "  --reassembly on|off    TCP stream reassembly in the workers (default on, as shipped)\n"
     "  --label TEXT           name of this point in the JSON\n"
     "  --bench-json PATH      write the result as one JSON object\n";
 
@@ -73,6 +74,9 @@ bool parse_args(int argc, char** argv, BenchArgs& a, std::vector<std::string>& e
     } else if (k == "--ring-mode") {
       if (v != "wait" && v != "drop") return false;
       a.ring_mode = v;
+    } else if (k == "--reassembly") {
+      if (v != "on" && v != "off") return false;
+      a.reassembly = v == "on";
     } else if (k == "--lcores") {
       a.lcores = v;
     } else if (k == "--label") {
@@ -130,8 +134,10 @@ sf::Config make_config(const BenchArgs& a) {
       a.idle_timeout_ms;
   c.timeouts.active_ms = 0;
   c.rings.on_full = a.ring_mode == "drop" ? sf::OnRingFull::Drop : sf::OnRingFull::Wait;
-  // ~256 B of EAL heap per flow (record, key slot, buckets), the mbufs, and slack.
-  const std::uint64_t table_mb = static_cast<std::uint64_t>(a.capacity) * a.workers * 256 / (1 << 20);
+  c.tcp.reassembly_enabled = a.reassembly;
+  // ~640 B of EAL heap per flow (record 128, TCP state 256, two stream states
+  // 96, key slot and buckets), the mbufs, and slack.
+  const std::uint64_t table_mb = static_cast<std::uint64_t>(a.capacity) * a.workers * 640 / (1 << 20);
   c.eal.memory_mb = static_cast<std::uint32_t>(table_mb + table_mb / 4 + 512);
   c.eal.file_prefix = "sfbench-";
   c.eal.file_prefix += std::to_string(getpid());

@@ -4,6 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "engine/idle_policy.hpp"
 
@@ -28,7 +29,7 @@ void RtcWorker::run() noexcept {
       for (std::uint16_t i = 0; i < kept; ++i) metas[i] = packet_meta(mbufs[i]);
       tracker->process_burst(metas, kept);
       if (dump != nullptr) dump->flush();
-      rte_pktmbuf_free_bulk(mbufs, kept);
+      mbuf_free_burst(mbufs, kept);
       tracker->advance_clock(tracker->now_ns());
       idle.busy();
       const std::uint64_t cycles = rte_rdtsc() - poll_start;

@@ -10,6 +10,7 @@
 
 #include "common/compiler.hpp"
 #include "common/tsan.hpp"
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "flow/flow_key.hpp"
 #include "packet/packet_parser.hpp"
@@ -116,7 +117,7 @@ void RxStage::classify_chunk(rte_mbuf** pkts, std::uint16_t n, Accept&& accept) 
   counters_.packets_in.add(n);
   counters_.bytes_in.add(bytes);
   counters_.fragment_table_replaced.set(fragments_.replaced());
-  if (n_rejected != 0) rte_pktmbuf_free_bulk(rejected_.data(), n_rejected);
+  if (n_rejected != 0) mbuf_free_burst(rejected_.data(), n_rejected);
 }
 
 std::uint16_t RxStage::classify_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
@@ -168,7 +169,7 @@ void RxStage::dispatch() noexcept {
         counters_.ring_wait_cycles.add(rte_rdtsc() - wait_start);
       } else {
         counters_.ring_full.add(count - sent);
-        rte_pktmbuf_free_bulk(batch + sent, count - sent);
+        mbuf_free_burst(batch + sent, count - sent);
       }
     }
   }

@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include "common/tsan.hpp"
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "engine/idle_policy.hpp"
 #include "streamdump/stream_dump_consumer.hpp"
@@ -44,7 +45,7 @@ void Worker::run() noexcept {
       }
       tracker->process_burst(metas, n);
       if (dump != nullptr) dump->flush();  // this burst's stream bytes to the writer
-      rte_pktmbuf_free_bulk(mbufs, n);
+      mbuf_free_burst(mbufs, n);
       total += n;
     }
     if (total != 0) {

@@ -17,6 +17,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "dpdk/mbuf_burst.hpp"
 #include "dpdk/mbuf_meta.hpp"
 #include "dpdk_test_util.hpp"
 #include "engine/rx_stage.hpp"
@@ -110,7 +111,7 @@ struct Producer {
     const std::uint64_t n = traffic->kind_of.size();
     for (std::uint64_t k = 0; k < n; k += 32) {
       const auto cnt = static_cast<unsigned>(std::min<std::uint64_t>(32, n - k));
-      while (rte_pktmbuf_alloc_bulk(pool, mbufs, cnt) != 0) {
+      while (mbuf_alloc_burst(pool, mbufs, static_cast<std::uint16_t>(cnt)) == 0) {
         ++alloc_waits;
         std::this_thread::yield();
       }

@@ -20,6 +20,8 @@
 #include <rte_pause.h>
 #include <rte_ring.h>
 
+#include "common/tsan.hpp"
+#include "dpdk/mbuf_burst.hpp"
 #include "engine/rx_stage.hpp"
 #include "mbuf_util.hpp"
 
@@ -46,6 +48,7 @@ struct Consumer {
     for (;;) {
       const bool done = rx_done->load(std::memory_order_acquire);
       const unsigned n = rte_ring_sc_dequeue_burst(ring, objs, 32, nullptr);
+      if (n != 0) sf_tsan_acquire(ring);  // as the worker does: pairs with RX's release
       for (unsigned i = 0; i < n; ++i) {
         auto* m = static_cast<rte_mbuf*>(objs[i]);
         const PacketMeta* meta = packet_meta(m);
@@ -59,7 +62,7 @@ struct Consumer {
         }
         if (worker_for_hash(meta->hash, 2) != worker) ++wrong_worker;
       }
-      if (n != 0) rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+      mbuf_free_burst(reinterpret_cast<rte_mbuf**>(objs), n);
       if (n == 0) {
         if (done) break;
         rte_pause();

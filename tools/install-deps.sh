@@ -7,7 +7,8 @@ packages=(
   build-essential meson ninja-build pkg-config python3
   dpdk-dev libdpdk-dev libtbb-dev libyaml-cpp-dev prometheus-cpp-dev
   libgtest-dev libbenchmark-dev libpcap-dev
-  tshark   # independent packet counts for the real-capture tests
+  tshark   # independent packet counts, Community IDs and TCP streams for the real-capture tests
+  tcpflow  # independent TCP stream reassembly, compared with --dump-streams
 )
 
 missing=()

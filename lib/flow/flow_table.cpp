@@ -36,9 +36,10 @@ Result<FlowTable*> FlowTable::create(const std::string& name, std::uint32_t capa
     return make_error("flow table " + name + ": cannot allocate " + std::to_string(capacity) +
                       " flow records (raise eal.memory_mb or lower flow_table.capacity_per_worker)");
   }
-  // Not zeroed (startup time at millions of flows): a flow's TcpConn is
-  // written by its first TCP packet before anything reads it.
-  auto* tcp = static_cast<TcpConn*>(rte_malloc_socket((name + "_tcp").c_str(),
+  // Zeroed, like the records, though a flow's first TCP packet writes its
+  // TcpConn before anything reads it: rte_zmalloc touches every page now, at
+  // start-up, instead of one page fault per 10 new connections in the run.
+  auto* tcp = static_cast<TcpConn*>(rte_zmalloc_socket((name + "_tcp").c_str(),
                                                       sizeof(TcpConn) * static_cast<std::size_t>(capacity),
                                                       alignof(TcpConn), socket_id));
   if (tcp == nullptr) {

@@ -103,11 +103,16 @@ void TrafficSource::write_packet(rte_mbuf* m, std::uint64_t slot, std::uint64_t 
   std::uint8_t* l4 = ip + kIpLen;
   put32(l4, reverse ? (pb << 16 | pa) : (pa << 16 | pb));
   if (tcp) {
-    std::uint32_t* next = &tcp_next_seq_[2 * slot];
-    const unsigned side = reverse ? 1 : 0;
-    put32(l4 + 4, next[side]);      // seq: in order
-    put32(l4 + 8, next[side ^ 1]);  // ack: all the peer sent
-    next[side] += len - kEthLen - kIpLen - kTcpLen;
+    if (spec_.all_new) {
+      put32(l4 + 4, 1);  // every packet a new flow: one segment each, any sequence number
+      put32(l4 + 8, 1);
+    } else {
+      std::uint32_t* next = &tcp_next_seq_[2 * slot];  // slot < flows here
+      const unsigned side = reverse ? 1 : 0;
+      put32(l4 + 4, next[side]);      // seq: in order
+      put32(l4 + 8, next[side ^ 1]);  // ack: all the peer sent
+      next[side] += len - kEthLen - kIpLen - kTcpLen;
+    }
   } else {
     put16(l4 + 4, len - kEthLen - kIpLen);
   }

@@ -19,12 +19,10 @@ namespace {
 using test::Conn;
 using test::roomy_config;
 
+using namespace test;  // flags, Ends, Gaps, seq_after_syn
+
 constexpr std::uint32_t kIsn = 7000;
-constexpr std::uint32_t seq_at(std::uint64_t off) { return kIsn + 1 + static_cast<std::uint32_t>(off); }
-constexpr std::uint8_t kSyn = tcpflag::kSyn;
-constexpr std::uint8_t kAck = tcpflag::kAck;
-using Gaps = std::vector<std::uint64_t>;
-using Ends = std::vector<StreamEnd>;
+constexpr std::uint32_t seq_at(std::uint64_t off) { return seq_after_syn(kIsn, off); }
 
 std::string run(char c, std::size_t n) { return std::string(n, c); }
 

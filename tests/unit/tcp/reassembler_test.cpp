@@ -17,15 +17,10 @@ namespace {
 using test::Conn;
 using test::roomy_config;
 
+using namespace test;  // flags, Ends, Gaps, seq_after_syn
+
 constexpr std::uint32_t kIsn = 1000;
-constexpr std::uint32_t seq_at(std::uint64_t off, std::uint32_t isn = kIsn) {
-  return isn + 1 + static_cast<std::uint32_t>(off);
-}
-constexpr std::uint8_t kSyn = tcpflag::kSyn;
-constexpr std::uint8_t kFin = tcpflag::kFin;
-constexpr std::uint8_t kAck = tcpflag::kAck;
-using Ends = std::vector<StreamEnd>;
-using Gaps = std::vector<std::uint64_t>;
+constexpr std::uint32_t seq_at(std::uint64_t off, std::uint32_t isn = kIsn) { return seq_after_syn(isn, off); }
 
 TEST(Reassembler, InOrderIsDeliveredStraightFromThePacket) {
   Conn c(roomy_config());

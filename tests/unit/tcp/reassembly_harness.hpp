@@ -17,6 +17,17 @@
 
 namespace sf::test {
 
+// What every reassembly test file names: flags, expected ends and gaps, and
+// the sequence number of a stream offset after a SYN at isn.
+inline constexpr std::uint8_t kSyn = tcpflag::kSyn;
+inline constexpr std::uint8_t kFin = tcpflag::kFin;
+inline constexpr std::uint8_t kAck = tcpflag::kAck;
+using Ends = std::vector<StreamEnd>;
+using Gaps = std::vector<std::uint64_t>;
+constexpr std::uint32_t seq_after_syn(std::uint32_t isn, std::uint64_t off) {
+  return isn + 1 + static_cast<std::uint32_t>(off);
+}
+
 struct Chunk {
   std::uint64_t offset;
   std::string bytes;

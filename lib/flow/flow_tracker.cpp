@@ -268,14 +268,13 @@ void FlowTracker::track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& 
   seg.flags = m.tcp_flags;
   seg.dir = m.dir;
   TcpConn& c = table_->tcp(idx);
-  const bool started = !(r.tcp_bits & kTcpStateStarted);
-  if (SF_UNLIKELY(started)) {
+  if (SF_UNLIKELY(!(r.tcp_bits & kTcpStateStarted))) {
     // Oriented already when an earlier packet (a later fragment) had no TCP header.
     tcp_conn_start(c, seg, r.initiator_dir, r.packets[0] + r.packets[1] > 1);
     r.tcp_bits |= kTcpStateStarted;
   }
   tcp_conn_update(c, seg, r.initiator_dir);
-  if (reasm_ != nullptr) reassemble(idx, r, m, started);
+  if (reasm_ != nullptr) reassemble(idx, r, m);
 }
 
 namespace {
@@ -301,9 +300,8 @@ StreamEnd stream_end(EndReason reason, std::uint8_t tcp_bits) noexcept {
 
 }  // namespace
 
-void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m, bool started) noexcept {
-  StreamState* ss = table_->streams(idx);
-  if (SF_UNLIKELY(started)) ss[0] = ss[1] = StreamState{};
+void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m) noexcept {
+  StreamState* ss = table_->streams(idx);  // reset with the rest of the TcpConn by tcp_conn_start
   const std::uint8_t d = m.dir & 1U;
   if (SF_UNLIKELY(m.tcp_flags & tcpflag::kRst)) {
     // An abort ends both directions; what is buffered is delivered after its gaps.

@@ -70,7 +70,7 @@ class FlowTracker {
   void end_flow(std::uint32_t pos, EndReason reason, std::uint32_t hash) noexcept;  // hash: flow_hash of its key
   void emit_record(std::uint32_t pos, EndReason reason) noexcept;
   void track_tcp(std::uint32_t idx, FlowRecord& r, const PacketMeta& m) noexcept;
-  void reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m, bool started) noexcept;
+  void reassemble(std::uint32_t idx, const FlowRecord& r, const PacketMeta& m) noexcept;
   void end_streams(std::uint32_t idx, EndReason reason) noexcept;
   // Hands staged records to the sink: once per burst, tick or finish, so the
   // exporter's ring sees one enqueue per batch, not one per record.

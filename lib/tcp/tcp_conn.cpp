@@ -349,7 +349,6 @@ std::uint8_t tcp_conn_update(TcpConn& c, const TcpSegment& s, std::uint8_t& init
   if (fast_path(c, s, d, is_orig)) return 0;
   Side ep = side(c, d);
   Side peer = side(c, d ^ 1U);
-  const bool was_established = tcp_conn_established(c);
   std::uint8_t changed = 0;
 
   // Sequence space this segment takes: SYN and FIN one each; a RST's data is not part of the stream.
@@ -398,7 +397,6 @@ std::uint8_t tcp_conn_update(TcpConn& c, const TcpSegment& s, std::uint8_t& init
   }
 
   note_handshake(c, s, d == initiator_dir, f);
-  if (!was_established && tcp_conn_established(c)) changed |= kTcpChangeEstablished;
   return changed;
 }
 

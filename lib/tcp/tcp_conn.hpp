@@ -107,13 +107,13 @@ struct alignas(64) TcpConn {
 static_assert(sizeof(TcpConn) == 384, "six cache lines per TCP connection");
 static_assert(offsetof(TcpConn, streams) == 64, "the stream states follow the hot line");
 
-// What a packet changed, for the tracker's timers.
+// What a packet changed beyond the connection's own state.
 enum TcpChange : std::uint8_t {
-  kTcpChangeEstablished = 0x01,  // both sides reached Established
-  kTcpChangeFlipped = 0x02,      // roles flipped: initiator_dir changed
+  kTcpChangeFlipped = 0x02,  // roles flipped: initiator_dir changed
 };
 
-// Starts a connection with its first packet: decides the initiator (the
+// Starts a connection with its first packet (the whole TcpConn is reset,
+// its stream states too): decides the initiator (the
 // foundation's rule: the SYN-ACK's receiver, else the first packet's sender).
 // oriented: the flow's direction was already decided by an earlier packet
 // without a TCP header (a fragment): keep it, as first_packet.

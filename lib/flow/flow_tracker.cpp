@@ -281,8 +281,8 @@ namespace {
 
 // flow_id is on the record's cold line: read only when someone will see it
 // (a consumer), so reassembly without consumers stays on the hot line.
-StreamContext stream_context(const FlowRecord& r, std::uint8_t dir, bool consumers = true) noexcept {
-  return StreamContext{&r.key, consumers ? r.flow_id : 0, r.generation, dir, r.initiator_dir};
+StreamContext stream_context(const FlowRecord& r, std::uint32_t slot, std::uint8_t dir, bool consumers = true) noexcept {
+  return StreamContext{&r.key, consumers ? r.flow_id : 0, r.generation, dir, r.initiator_dir, slot};
 }
 
 StreamEnd stream_end(EndReason reason, std::uint8_t tcp_bits) noexcept {
@@ -305,8 +305,8 @@ void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const Packe
   const std::uint8_t d = m.dir & 1U;
   if (SF_UNLIKELY(m.tcp_flags & tcpflag::kRst)) {
     // An abort ends both directions; what is buffered is delivered after its gaps.
-    reasm_->end(ss[d], stream_context(r, d), StreamEnd::rst);
-    reasm_->end(ss[d ^ 1U], stream_context(r, static_cast<std::uint8_t>(d ^ 1U)), StreamEnd::rst);
+    reasm_->end(ss[d], stream_context(r, idx, d), StreamEnd::rst);
+    reasm_->end(ss[d ^ 1U], stream_context(r, idx, static_cast<std::uint8_t>(d ^ 1U)), StreamEnd::rst);
     return;
   }
   if (SF_UNLIKELY(m.tcp_flags & tcpflag::kSyn)) {
@@ -318,18 +318,18 @@ void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const Packe
     }
   }
   const bool consumers = reasm_->has_consumers();
-  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, d, consumers), m.tcp_seq, m.tcp_flags,
+  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, idx, d, consumers), m.tcp_seq, m.tcp_flags,
                   std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns);
-  reasm_->flush_aged(ss[0], stream_context(r, 0, consumers), m.ts_ns);
-  reasm_->flush_aged(ss[1], stream_context(r, 1, consumers), m.ts_ns);
+  reasm_->flush_aged(ss[0], stream_context(r, idx, 0, consumers), m.ts_ns);
+  reasm_->flush_aged(ss[1], stream_context(r, idx, 1, consumers), m.ts_ns);
 }
 
 void FlowTracker::end_streams(std::uint32_t idx, EndReason reason) noexcept {
   const FlowRecord& r = table_->record(idx);
   StreamState* ss = table_->streams(idx);
   const StreamEnd why = stream_end(reason, r.tcp_bits);
-  reasm_->end(ss[0], stream_context(r, 0), why);
-  reasm_->end(ss[1], stream_context(r, 1), why);
+  reasm_->end(ss[0], stream_context(r, idx, 0), why);
+  reasm_->end(ss[1], stream_context(r, idx, 1), why);
 }
 
 std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generation, bool known_absent) noexcept {

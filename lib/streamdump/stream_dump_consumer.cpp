@@ -114,11 +114,11 @@ void StreamDumpConsumer::drop_data(std::size_t n) noexcept {
   counters_.dropped_calls.inc();
 }
 
-void StreamDumpConsumer::on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+bool StreamDumpConsumer::on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                                  bool gap_before) noexcept {
   const std::uint8_t* p = data.data();
   std::size_t n = data.size();
-  if (n == 0) return;
+  if (n == 0) return true;
   // Contiguous bytes of the stream that wrote the last record: extend it.
   if (last_ != nullptr && !gap_before && same_stream(*last_, ctx) && last_->offset + last_->length == offset) {
     const std::size_t room = std::min<std::size_t>(cur_->capacity - cur_->used,
@@ -131,13 +131,13 @@ void StreamDumpConsumer::on_data(const StreamContext& ctx, std::uint64_t offset,
     p += take;
     n -= take;
     offset += take;
-    if (n == 0) return;
+    if (n == 0) return true;
   }
   while (n > 0) {
     DumpRecordHeader* h = begin_record(std::min(n, kMinChunk));
     if (SF_UNLIKELY(h == nullptr)) {
       drop_data(n);
-      return;
+      return true;  // counted; later bytes may fit again
     }
     const std::size_t room = cur_->capacity - cur_->used - sizeof(DumpRecordHeader);
     const std::size_t take = std::min({n, room, static_cast<std::size_t>(std::numeric_limits<std::uint32_t>::max())});
@@ -161,6 +161,7 @@ void StreamDumpConsumer::on_data(const StreamContext& ctx, std::uint64_t offset,
     offset += take;
     gap_before = false;  // the rest continues this record's bytes
   }
+  return true;  // the dump wants every byte
 }
 
 void StreamDumpConsumer::on_end(const StreamContext& ctx, StreamEnd reason) noexcept {

@@ -58,7 +58,7 @@ class StreamDumpConsumer final : public StreamConsumer {
   StreamDumpConsumer& operator=(const StreamDumpConsumer&) = delete;
 
   // Worker side.
-  void on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+  bool on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                bool gap_before) noexcept override;
   void on_end(const StreamContext& ctx, StreamEnd reason) noexcept override;
   void flush() noexcept;

@@ -25,6 +25,7 @@ Reassembler::Reassembler(const ReassemblyConfig& config, ReassemblyCounters& cou
 bool Reassembler::add_consumer(StreamConsumer* consumer) noexcept {
   if (consumer == nullptr || consumer_count_ == kMaxConsumers) return false;
   consumers_[consumer_count_++] = consumer;
+  all_muted_ = static_cast<std::uint8_t>((1U << consumer_count_) - 1U);
   return true;
 }
 
@@ -330,7 +331,7 @@ bool Reassembler::deliver(StreamState& s, const StreamContext& ctx, std::span<co
     const bool gap = s.has(StreamState::kGapPending);
     s.flags &= static_cast<std::uint8_t>(~StreamState::kGapPending);
     const auto out = data.first(static_cast<std::size_t>(n));
-    for (std::size_t i = 0; i < consumer_count_; ++i) consumers_[i]->on_data(ctx, s.next_offset, out, gap);
+    if (s.muted != all_muted_) hand_on(s, ctx, out, gap);
     s.next_offset += n;
   }
   return more;

@@ -30,7 +30,7 @@ namespace sf {
 
 class Reassembler {
  public:
-  static constexpr std::size_t kMaxConsumers = 4;
+  static constexpr std::size_t kMaxConsumers = 8;  // bits of StreamState::muted
   // Segments starting further than this from the expected sequence number
   // (ahead or behind) are dropped as out_of_window.
   static constexpr std::uint32_t kMaxWindow = 1U << 30;
@@ -58,7 +58,7 @@ class Reassembler {
         (tcp_flags & (tcpflag::kSyn | tcpflag::kFin | tcpflag::kRst)) == 0 && seq == next_seq(s) &&
         (config_.depth_bytes == 0 || s.delivered_bytes() + payload.size() <= config_.depth_bytes)) {
       if (payload.empty()) return;
-      for (std::size_t i = 0; i < consumer_count_; ++i) consumers_[i]->on_data(ctx, s.next_offset, payload, false);
+      if (s.muted != all_muted_) hand_on(s, ctx, payload, false);
       s.next_offset += payload.size();
       return;
     }
@@ -107,6 +107,12 @@ class Reassembler {
     std::uint64_t bytes = 0;
   };
 
+  void hand_on(StreamState& s, const StreamContext& ctx, std::span<const std::uint8_t> data, bool gap) noexcept {
+    for (std::size_t i = 0; i < consumer_count_; ++i) {
+      const auto bit = static_cast<std::uint8_t>(1U << i);
+      if (!(s.muted & bit) && !consumers_[i]->on_data(ctx, s.next_offset, data, gap)) s.muted |= bit;
+    }
+  }
   void flush_aged_buffered(StreamState& s, const StreamContext& ctx, std::uint64_t now_ns) noexcept;
   void segment_general(StreamState& s, StreamState& peer, const StreamContext& ctx, std::uint32_t seq,
                        std::uint8_t tcp_flags, std::span<const std::uint8_t> payload, std::uint64_t ts_ns) noexcept;
@@ -149,6 +155,7 @@ class Reassembler {
   std::uint64_t flush_after_ns_;
   std::array<StreamConsumer*, kMaxConsumers> consumers_{};
   std::size_t consumer_count_ = 0;
+  std::uint8_t all_muted_ = 0;  // StreamState::muted when every consumer declined
   bool overlapped_ = false;  // the segment being processed overlapped something
 };
 

@@ -29,6 +29,7 @@ struct StreamContext {
   std::uint32_t generation;  // 1, 2, ... for later connections on the same tuple
   std::uint8_t dir;          // sender of these bytes: kDirLoToHi or kDirHiToLo
   std::uint8_t initiator_dir;  // direction of the connection initiator's packets
+  std::uint32_t flow_slot;     // the flow's position in its worker's table (per-flow side arrays)
 };
 
 class StreamConsumer {
@@ -37,7 +38,11 @@ class StreamConsumer {
   // Bytes at stream offset `offset` (0 = the first byte after the SYN, or the
   // first byte seen for a stream picked up mid-way). gap_before: bytes between
   // the previous delivery and `offset` were skipped (counted as missed_bytes).
-  virtual void on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+  // Returns whether this consumer wants more of this direction: false (an app
+  // parser that has what it needs, or gave up) and the reassembler stops
+  // calling it for the stream, so uninteresting streams cost it nothing.
+  // on_end is still called.
+  virtual bool on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                        bool gap_before) noexcept = 0;
   // The direction is over; no further calls for it.
   virtual void on_end(const StreamContext& ctx, StreamEnd reason) noexcept = 0;

@@ -33,7 +33,8 @@ struct StreamState {
   // Held out of line because most streams never buffer anything.
   std::uint32_t buffer;
   std::uint8_t flags;
-  std::uint8_t pad_[3];
+  std::uint8_t muted;  // bit i: consumer i declined more of this direction
+  std::uint8_t pad_[2];
 
   bool has(Flag f) const noexcept { return (flags & f) != 0; }
   bool started() const noexcept { return has(kStarted); }

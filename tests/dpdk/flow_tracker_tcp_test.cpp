@@ -103,11 +103,12 @@ namespace {
 
 class Recorder : public StreamConsumer {
  public:
-  void on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+  bool on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                bool gap_before) noexcept override {
     std::string& s = bytes[ctx.dir];
     if (gap_before || offset > s.size()) s.resize(offset, '.');  // skipped bytes shown as '.'
     s.append(reinterpret_cast<const char*>(data.data()), data.size());
+    return true;
   }
   void on_end(const StreamContext& ctx, StreamEnd reason) noexcept override { ends[ctx.dir] = reason; }
   std::string bytes[2];

@@ -45,7 +45,7 @@ inline FlowKey tcp_key(const char* lo, std::uint16_t port_lo, const char* hi, st
 
 inline StreamContext ctx(const FlowKey& key, std::uint64_t flow_id, std::uint8_t dir, std::uint32_t generation = 1,
                          std::uint8_t initiator_dir = kDirLoToHi) {
-  return StreamContext{&key, flow_id, generation, dir, initiator_dir};
+  return StreamContext{&key, flow_id, generation, dir, initiator_dir, 0};
 }
 
 inline std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint64_t seed) {

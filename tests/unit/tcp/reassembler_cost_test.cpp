@@ -37,7 +37,7 @@ struct Bench {
   ReassemblyCounters counters;
   Reassembler r;
   FlowKey key{};
-  StreamContext ctx{&key, 1, 1, 0, 0};
+  StreamContext ctx{&key, 1, 1, 0, 0, 0};
   StreamState s{};
   StreamState peer{};
 };

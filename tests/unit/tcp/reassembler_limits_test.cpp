@@ -109,7 +109,7 @@ TEST(ReassemblerLimits, PoolExhaustedAcrossManyStreams) {
   constexpr int kConns = 5;
   StreamState s[kConns][2]{};
   StreamContext ctx[kConns];
-  for (int i = 0; i < kConns; ++i) ctx[i] = StreamContext{&key, static_cast<std::uint64_t>(i), 1, 0, 0};
+  for (int i = 0; i < kConns; ++i) ctx[i] = StreamContext{&key, static_cast<std::uint64_t>(i), 1, 0, 0, 0};
   auto seg = [&](int i, std::uint64_t off, const std::string& data) {
     r.segment(s[i][0], s[i][1], ctx[i], seq_at(off), kAck, test::bytes_of(data), 0);
   };
@@ -307,7 +307,7 @@ TEST(ReassemblerLimits, PoolPagesReturnWhenEveryStreamEnds) {
   std::mt19937 rng(99);
   for (int d = 0; d < 2; ++d) {
     for (int i = 0; i < kConns; ++i) {
-      ctx[d].push_back(StreamContext{&key, static_cast<std::uint64_t>(i), 1, static_cast<std::uint8_t>(d), 0});
+      ctx[d].push_back(StreamContext{&key, static_cast<std::uint64_t>(i), 1, static_cast<std::uint8_t>(d), 0, 0});
       truth[d].push_back(test::pattern(kLen, static_cast<std::uint32_t>(i * 2 + d)));
       for (std::size_t off = 0; off < kLen;) {
         const std::size_t len = std::min<std::size_t>(1 + rng() % 40, kLen - off);

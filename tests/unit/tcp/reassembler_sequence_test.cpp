@@ -148,12 +148,13 @@ TEST(ReassemblerSequence, SequenceWrapsAcrossZero) {
 class CountingConsumer : public StreamConsumer {
  public:
   explicit CountingConsumer(const std::string& block) : block_(block) {}
-  void on_data(const StreamContext&, std::uint64_t offset, std::span<const std::uint8_t> data,
+  bool on_data(const StreamContext&, std::uint64_t offset, std::span<const std::uint8_t> data,
                bool gap_before) noexcept override {
     ok_ = ok_ && offset == bytes_ && !gap_before && !data.empty() &&
           data.front() == static_cast<std::uint8_t>(block_[offset % block_.size()]) &&
           data.back() == static_cast<std::uint8_t>(block_[(offset + data.size() - 1) % block_.size()]);
     bytes_ += data.size();
+    return true;
   }
   void on_end(const StreamContext&, StreamEnd) noexcept override {}
   bool ok() const { return ok_; }
@@ -176,7 +177,7 @@ TEST(ReassemblerSequence, StreamLongerThanTheSequenceSpace) {
   CountingConsumer counting(block);
   r.add_consumer(&counting);
   FlowKey key{};
-  const StreamContext ctx{&key, 1, 1, kDirLoToHi, kDirLoToHi};
+  const StreamContext ctx{&key, 1, 1, kDirLoToHi, kDirLoToHi, 0};
   StreamState s{};
   StreamState peer{};
   const std::uint32_t isn = 0xFFFF0000U;

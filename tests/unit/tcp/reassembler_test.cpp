@@ -42,6 +42,41 @@ TEST(Reassembler, InOrderIsDeliveredStraightFromThePacket) {
   EXPECT_TRUE(c.rec.chunks(1).empty()) << "the other direction saw nothing";
 }
 
+// A consumer that has what it needs (an app parser after the first message)
+// declines more: it is not called again for that direction, in order or
+// from the buffer, yet still sees the end; the other consumer and the other
+// direction carry on.
+TEST(Reassembler, AConsumerThatDeclinesIsNotCalledAgainForThatDirection) {
+  struct Quitter : StreamConsumer {
+    bool on_data(const StreamContext& ctx, std::uint64_t, std::span<const std::uint8_t>, bool) noexcept override {
+      ++calls[ctx.dir];
+      return ctx.dir != 0;  // direction 0: one call is enough
+    }
+    void on_end(const StreamContext& ctx, StreamEnd) noexcept override { ++ends[ctx.dir]; }
+    int calls[2] = {0, 0};
+    int ends[2] = {0, 0};
+  } quitter;
+  Conn c(roomy_config());
+  ASSERT_TRUE(c.r.add_consumer(&quitter));
+  c.seg(0, kIsn, kSyn, "");
+  c.seg(1, 5000, kSyn | kAck, "");
+  c.seg(0, seq_at(0), kAck, "GET ");         // in order: the quitter's first and last call
+  c.seg(0, seq_at(4), kAck, "/ HTTP/1.1");   // in order, fast path
+  c.seg(0, seq_at(20), kAck, "tail");        // buffered above a hole...
+  c.seg(0, seq_at(14), kAck, "\r\nabcd");  // ...and delivered from the buffer
+  c.seg(1, seq_at(0, 5000), kAck, "HTTP/1.1 200");
+  c.seg(1, seq_at(12, 5000), kAck, " OK");
+  c.end(0, StreamEnd::fin);
+  c.end(1, StreamEnd::fin);
+  EXPECT_EQ(quitter.calls[0], 1);
+  EXPECT_EQ(quitter.calls[1], 2);
+  EXPECT_EQ(quitter.ends[0], 1);
+  EXPECT_EQ(quitter.ends[1], 1);
+  // The recorder (the first consumer) still got every byte.
+  EXPECT_EQ(c.rec.chunks(0).size(), 4U);
+  EXPECT_EQ(c.rec.bytes(0), "GET / HTTP/1.1\r\nabcdtail");
+}
+
 TEST(Reassembler, OutOfOrderBytesAreCopiedNotHeld) {
   Conn c(roomy_config());
   c.seg(0, kIsn, kSyn, "");
@@ -346,7 +381,7 @@ TEST(Reassembler, EveryConsumerSeesEveryCallInOrder) {
   EXPECT_FALSE(r.add_consumer(&extra)) << "at most kMaxConsumers";
   EXPECT_FALSE(r.add_consumer(nullptr));
   FlowKey key{};
-  const StreamContext ctx{&key, 7, 1, kDirHiToLo, kDirLoToHi};
+  const StreamContext ctx{&key, 7, 1, kDirHiToLo, kDirLoToHi, 0};
   StreamState s{};
   StreamState peer{};
   r.segment(s, peer, ctx, 10, kAck, test::bytes_of("lo"), 0);

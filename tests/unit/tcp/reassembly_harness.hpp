@@ -40,12 +40,13 @@ class Recorder : public StreamConsumer {
  public:
   static constexpr std::uint64_t kFlow = 42;  // Conn's flow id
 
-  void on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
+  bool on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                bool gap_before) noexcept override {
     Dir& d = streams_[{ctx.flow_id, ctx.dir}];
     if (!d.ends.empty()) ++d.after_end;
     if (data.empty()) ++d.empty_calls;
     d.chunks.push_back(Chunk{offset, std::string(data.begin(), data.end()), gap_before, data.data()});
+    return true;
   }
   void on_end(const StreamContext& ctx, StreamEnd reason) noexcept override {
     streams_[{ctx.flow_id, ctx.dir}].ends.push_back(reason);
@@ -125,7 +126,7 @@ inline ReassemblyConfig roomy_config(OverlapPolicy policy = OverlapPolicy::First
 struct Conn {
   explicit Conn(const ReassemblyConfig& config) : r(config, counters) {
     r.add_consumer(&rec);
-    for (std::uint8_t d = 0; d < 2; ++d) ctx[d] = StreamContext{&key, Recorder::kFlow, 1, d, 0};
+    for (std::uint8_t d = 0; d < 2; ++d) ctx[d] = StreamContext{&key, Recorder::kFlow, 1, d, 0, 0};
   }
   void seg(int dir, std::uint32_t seq, std::uint8_t flags, std::string_view data, std::uint64_t ts_ns = 0) {
     r.segment(s[dir], s[1 - dir], ctx[dir], seq, flags, bytes_of(data), ts_ns);

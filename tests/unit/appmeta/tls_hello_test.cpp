@@ -281,6 +281,31 @@ TEST(TlsClientHello, InconsistentLengthsAreMalformed) {
             TlsStatus::kMalformed);  // ALPN name longer than its list
 }
 
+TEST(TlsClientHello, MutatedHellosStayInBounds) {
+  // Hostile input: overwrite 1..4 bytes of a real hello with pseudo-random
+  // values (fixed seed). Whatever the lengths now say, the answer is kOk or
+  // kMalformed and a kOk result respects its own bounds.
+  const Bytes good = body_of(test::kChromeHello);
+  std::uint32_t x = 12345;
+  auto next = [&x] { return x = x * 1103515245 + 12345, x >> 8; };
+  int ok = 0;
+  for (int round = 0; round < 20000; ++round) {
+    Bytes b = good;
+    for (int k = 0, n = 1 + static_cast<int>(next() % 4); k < n; ++k) b[next() % b.size()] = static_cast<std::uint8_t>(next());
+    TlsClientHello h;
+    const TlsStatus st = parse_tls_client_hello(b, h);
+    ASSERT_TRUE(st == TlsStatus::kOk || st == TlsStatus::kMalformed);
+    if (st != TlsStatus::kOk) continue;
+    ++ok;
+    ASSERT_LE(h.sni_len, kTlsSniMax);
+    ASSERT_EQ(h.sni[h.sni_len], '\0');
+    ASSERT_LE(h.alpn_len, kTlsAlpnTextMax);
+    ASSERT_EQ(h.alpn[h.alpn_len], '\0');
+    ASSERT_EQ(std::string_view(h.ja4).size(), kJa4Len);
+  }
+  EXPECT_GT(ok, 1000);  // most single-byte changes hit the random, key share or padding
+}
+
 TEST(TlsVersionName, KnownNamesAndHexForTheRest) {
   EXPECT_EQ(tls_version_name(0x0304), "TLSv1.3");
   EXPECT_EQ(tls_version_name(0x0303), "TLSv1.2");

@@ -23,19 +23,35 @@
 // expires soonest (evicted).
 //
 // Why this structure: measured with tests/bench/dns_cache_bench.cpp (release
-// build, micro_bench --benchmark_filter=DnsCache), on this VM with 2 vCPUs, so
-// 2 readers + 1 writer is 3 threads on 2 CPUs. 32768 live keys in a 65536-entry
-// table; lookups of present keys; million lookups/s, all reader threads
-// together (per-op insert cost in ns):
+// build, `micro_bench --benchmark_filter=DnsCache`), on a VM with 2 vCPUs
+// shared with other builds (load average ~2): 2 readers + 1 writer are 3
+// threads on 2 CPUs, and the spread between two runs is shown. 32768 resident
+// keys, 65536 entries of capacity, lookups of resident keys, writers updating
+// as fast as they can. Million lookups/s, all readers together; insert: one
+// thread, ns per update.
 //
-//   readers/writers        set-assoc seqlock   tbb::concurrent_hash_map   shared_mutex+unordered_map
-//   1 reader, 0 writers          FIXME                  FIXME                       FIXME
-//   2 readers, 0 writers         FIXME                  FIXME                       FIXME
-//   1 reader, 1 writer           FIXME                  FIXME                       FIXME
-//   2 readers, 1 writer          FIXME                  FIXME                       FIXME
-//   insert (1 thread, ns/op)     FIXME                  FIXME                       FIXME
+//   readers/writers       set-assoc seqlock   tbb::concurrent_hash_map   shared_mutex+unordered_map
+//   1 reader, 0 writers       4.4 - 4.8            6.3 - 10.1                5.3 - 10.3
+//   2 readers, 0 writers     10.2 - 10.5          12.1 - 15.6                5.3 - 11.6
+//   1 reader, 1 writer        3.1 - 4.6            3.0 - 9.0                 0.07 - 2.5 (convoys)
+//   2 readers, 1 writer       3.1 - 6.1            4.0 - 11.4                5.0 - 9.0 (writer starved:
+//                                                                            0.0006 - 0.4 M inserts/s)
+//   insert, ns               266 - 290            129 - 190                 156 - 264
 //
-// FIXME decision text.
+// Decision: the seqlock table, although TBB's raw figures are better (about
+// 1.5x on lookups and inserts, and it lost no key, where 8-way buckets at half
+// load evicted 0.8% of them). What the figures do not show decides it: TBB
+// allocates a node per new key on the inserting (datapath) thread, has no
+// capacity bound or eviction (one would need a global LRU under its own lock),
+// and its accessors wait for element locks - a writer lcore preempted on a
+// shared CPU while holding one stalls every reader and writer of that key.
+// shared_mutex collapses as soon as a writer runs. The seqlock table never
+// allocates, never blocks either side, is bounded by construction, and its
+// slowest figure (3M lookups/s with a writer at full speed) is far above the
+// need: one lookup per exported flow record. Follow-up if lookups ever matter:
+// the table is 2.5 KB per bucket (20 MB at 65536 entries, names stored
+// inline); putting a slot's key, expiry and first name bytes in one line would
+// cut the lines a lookup touches from ~4 to ~2.
 #pragma once
 
 #include <atomic>
@@ -69,6 +85,7 @@ struct alignas(64) DnsCacheWriterCounters {
   Counter names_too_long;    // refused: name longer than kMaxNameLength
   Counter empty_names;       // refused: empty name (lookup could not tell it from "none")
 };
+static_assert(sizeof(DnsCacheWriterCounters) == 64, "one cache line per writer");
 
 // One block per reader thread. Every lookup() call ends in hits or misses;
 // read_retries_exhausted counts the misses caused by writers changing the
@@ -78,6 +95,7 @@ struct alignas(64) DnsCacheReaderCounters {
   Counter misses;
   Counter read_retries_exhausted;
 };
+static_assert(sizeof(DnsCacheReaderCounters) == 64, "one cache line per reader");
 
 class DnsCache {
  public:

@@ -3,7 +3,8 @@
 # into ${TSAN_BUILD_DIR:-build-tsan}, then runs, with tests/tsan/dpdk.supp
 # (DPDK's uninstrumented generic-model rings only, see the file):
 #   - the EAL tests (RX -> rings -> workers hand-off under load, pipelines,
-#     run to completion), 4 lcores on the machine's CPUs;
+#     run to completion, the shared DNS cache with 2 writer and 3 reader
+#     threads: DnsCacheStress), 4 lcores on the machine's CPUs;
 #   - the reassembly, TCP state and stream dump unit tests (the dump's SPSC
 #     queue and writer thread);
 #   - the whole pipeline on a generated capture: RX, 3 workers with TCP

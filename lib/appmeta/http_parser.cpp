@@ -158,7 +158,8 @@ HttpStatus parse_http_request(std::span<const std::uint8_t> head, bool complete,
     if (end == pos) break;  // the empty line: end of the head
     const std::size_t ls = pos;
     pos = le + 1;
-    if (p[ls] == ' ' || p[ls] == '\t') continue;  // obs-fold: tshark skips it too
+    // An obs-fold continuation starts with SP/HT, which no header name does:
+    // it is skipped like any line without "name:" (tshark skips it too).
     std::size_t colon = ls;
     while (colon < end && is_tchar(p[colon])) ++colon;
     if (colon == ls || colon == end || p[colon] != ':') continue;  // not "name:"

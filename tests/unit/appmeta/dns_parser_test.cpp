@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -610,6 +611,35 @@ TEST(DnsParser, RealCaptureAaaaResponse) {
   EXPECT_EQ(m.answers[1].ttl, 300u);
   EXPECT_EQ(resolved(m), (std::vector<std::string>{"2606:4700:0030:0000:0000:0000:6818:6291",
                                                     "2606:4700:0030:0000:0000:0000:6818:6391"}));
+}
+
+// Random byte flips of a valid response (fixed seed): whatever the status,
+// the result stays inside its bounds and every kept name inside the area.
+TEST(DnsParser, CorruptedMessagesStayInBounds) {
+  const std::vector<std::uint8_t> base = cname_chain_response().vec();
+  std::mt19937 rng(20240601);
+  DnsMessage m;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::vector<std::uint8_t> b = base;
+    const int flips = 1 + static_cast<int>(rng() % 4);
+    for (int f = 0; f < flips; ++f) b[rng() % b.size()] = static_cast<std::uint8_t>(rng());
+    b.resize(b.size() - rng() % 8);
+    const DnsStatus s = parse_dns_message(b, m);
+    ASSERT_TRUE(s == DnsStatus::kOk || s == DnsStatus::kTruncated || s == DnsStatus::kMalformed);
+    ASSERT_LE(m.answer_count, kDnsMaxAnswers);
+    ASSERT_LE(m.names_used, kDnsNamesArea);
+    const auto inside = [&](DnsName n) { return n.len <= kDnsNameTextMax && n.off + n.len <= m.names_used; };
+    if (m.has_question) {
+      ASSERT_TRUE(inside(m.qname));
+    }
+    for (std::size_t i = 0; i < m.answer_count; ++i) {
+      ASSERT_TRUE(inside(m.answers[i].owner));
+      ASSERT_TRUE(inside(m.answers[i].target));
+    }
+    std::size_t yielded = 0;
+    for_each_resolved_address(m, [&](const DnsAnswer&) { ++yielded; });
+    ASSERT_LE(yielded, m.answer_count);
+  }
 }
 
 TEST(DnsParser, NameEqualityIgnoresAsciiCaseOnly) {

@@ -143,6 +143,12 @@ HttpStatus parse_http_request(std::span<const std::uint8_t> head, bool complete,
   static constexpr char kVersion[] = "HTTP/1.";
   std::size_t line_end = eol;
   if (line_end > t1 && p[line_end - 1] == '\r') --line_end;
+  if (line_end == t1) {
+    // "GET /" and the line end: an HTTP/0.9 simple request (RFC 1945 4.1),
+    // still sent by probes and scripts; no headers follow.
+    out.version_minor = kHttpVersion09;
+    return HttpStatus::kOk;
+  }
   if (line_end - t1 != 1 + 8 || p[t1] != ' ' || std::memcmp(p + t1 + 1, kVersion, 7) != 0 || !is_digit(p[t1 + 8]))
     return HttpStatus::kMalformed;
   out.version_minor = static_cast<std::uint8_t>(p[t1 + 8] - '0');

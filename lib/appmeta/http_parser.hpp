@@ -25,6 +25,9 @@ namespace sf {
 
 inline constexpr std::size_t kHttpMethodMax = 16, kHttpHostMax = 255, kHttpUriMax = 255, kHttpUserAgentMax = 255;
 
+// HttpRequest::version_minor of a request line without a version (HTTP/0.9).
+inline constexpr std::uint8_t kHttpVersion09 = 0xff;
+
 enum class HttpStatus : std::uint8_t { kOk, kNeedMore, kNotHttp, kMalformed };
 
 struct HttpRequest {

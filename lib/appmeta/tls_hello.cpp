@@ -220,26 +220,6 @@ TlsStatus parse_tls_server_hello(std::span<const std::uint8_t> body, std::uint16
 namespace {
 
 // "0xNNNN" for every 16-bit value, built at compile time, so that
-// tls_version_name can return a view for any version without a buffer whose
-// lifetime the caller would have to know (384 KiB of read-only data).
-struct HexNames {
-  static constexpr std::size_t kWidth = 6;
-  char text[65536 * kWidth];
-  constexpr HexNames() : text{} {
-    constexpr char hex[] = "0123456789abcdef";
-    for (std::size_t v = 0; v < 65536; ++v) {
-      char* t = text + v * kWidth;
-      t[0] = '0';
-      t[1] = 'x';
-      t[2] = hex[v >> 12];
-      t[3] = hex[(v >> 8) & 0xF];
-      t[4] = hex[(v >> 4) & 0xF];
-      t[5] = hex[v & 0xF];
-    }
-  }
-};
-constexpr HexNames kHexNames;
-
 }  // namespace
 
 std::string_view tls_version_name(std::uint16_t v) noexcept {
@@ -253,8 +233,22 @@ std::string_view tls_version_name(std::uint16_t v) noexcept {
     case 0xFEFF: return "DTLSv1.0";
     case 0xFEFD: return "DTLSv1.2";
     case 0xFEFC: return "DTLSv1.3";
-    default: return {kHexNames.text + std::size_t{v} * HexNames::kWidth, HexNames::kWidth};
+    default: return {};
   }
+}
+
+std::string_view tls_version_text(std::uint16_t v, char (&buf)[7]) noexcept {
+  const std::string_view name = tls_version_name(v);
+  if (!name.empty()) return name;
+  static constexpr char kHex[] = "0123456789abcdef";
+  buf[0] = '0';
+  buf[1] = 'x';
+  buf[2] = kHex[v >> 12];
+  buf[3] = kHex[(v >> 8) & 0xF];
+  buf[4] = kHex[(v >> 4) & 0xF];
+  buf[5] = kHex[v & 0xF];
+  buf[6] = '\0';
+  return {buf, 6};
 }
 
 }  // namespace sf

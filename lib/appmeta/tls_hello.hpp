@@ -55,8 +55,9 @@ TlsStatus parse_tls_client_hello(std::span<const std::uint8_t> body, TlsClientHe
 TlsStatus parse_tls_server_hello(std::span<const std::uint8_t> body, std::uint16_t& version) noexcept;
 
 // "TLSv1.3", "TLSv1.2", "TLSv1.1", "TLSv1.0", "SSLv3", "SSLv2", "DTLSv1.0",
-// "DTLSv1.2", "DTLSv1.3"; any other value as "0xNNNN" (lower-case hex, e.g.
-// "0x7f1c" for a draft), from a static table: the view never dangles.
-std::string_view tls_version_name(std::uint16_t v) noexcept;
+// "DTLSv1.2", "DTLSv1.3"; static text, the view never dangles.
+std::string_view tls_version_name(std::uint16_t v) noexcept;  // "" for a version without a name
+// The name, or "0xNNNN" (lowercase hex) written into buf.
+std::string_view tls_version_text(std::uint16_t v, char (&buf)[7]) noexcept;
 
 }  // namespace sf

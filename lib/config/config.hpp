@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "appmeta/app_config.hpp"
+#include "dnscache/dns_cache.hpp"
 #include "tcp/reassembly_config.hpp"
 
 namespace sf {
@@ -105,6 +107,8 @@ struct Config {
   FragmentConfig fragments;
   TimeoutConfig timeouts;
   TcpConfig tcp;
+  AppConfig app;             // app.*
+  DnsCacheConfig dns_cache;  // app.dns_cache.*: capacity 0 = no cache (flows are named by their own SNI/Host only)
   ExportConfig exports;      // YAML key: export
   std::string read_path;     // input.read: capture file (pcap/pcapng)
   std::string stats_path;    // stats.path: JSON conservation report at exit ("-" = stdout)

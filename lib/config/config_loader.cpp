@@ -93,6 +93,17 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                    })},
                   {"dump_streams", r.string(c.tcp.dump_streams_dir)},
               })},
+      {"app", r.section({
+                  {"enabled", r.boolean(c.app.enabled)},
+                  {"flows_per_worker", r.u32(c.app.flows_per_worker, {1, 1u << 26})},
+                  {"buffers_per_worker", r.u32(c.app.buffers_per_worker, {1, 1u << 20})},
+                  {"buffer_bytes", r.u32(c.app.buffer_bytes, {512, 1u << 20})},
+                  {"dns_cache", r.section({
+                                    {"capacity", r.u32(c.dns_cache.capacity, {0, 1u << 24})},
+                                    {"min_ttl_s", r.u32(c.dns_cache.min_ttl_s, {0, 604800})},
+                                    {"max_ttl_s", r.u32(c.dns_cache.max_ttl_s, {1, 604800})},
+                                })},
+              })},
       {"export", r.section({
                      {"json", r.section({{"path", r.string(c.exports.json.path)}})},
                      {"community_id_seed", r.u32(c.exports.community_id_seed, {0, 65535})},
@@ -122,6 +133,10 @@ Result<Config> load_document(const std::string& yaml_text) {
   }
   if (!docs.empty()) reader.read_root(docs.front(), schema(reader, cfg));
   if (!reader.errors().empty()) return make_error(join_lines(reader.errors()));
+  if (cfg.dns_cache.min_ttl_s > cfg.dns_cache.max_ttl_s) {
+    return make_error("app.dns_cache.min_ttl_s: " + std::to_string(cfg.dns_cache.min_ttl_s) +
+                      " is above app.dns_cache.max_ttl_s (" + std::to_string(cfg.dns_cache.max_ttl_s) + ")");
+  }
   cfg.exports.json.enabled = !cfg.exports.json.path.empty();
   return cfg;
 }

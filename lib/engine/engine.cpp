@@ -19,6 +19,8 @@
 #include "engine/rtc_worker.hpp"
 #include "engine/rx_stage.hpp"
 #include "engine/worker.hpp"
+#include "appmeta/app_tracker.hpp"
+#include "engine/worker_order_gate.hpp"
 #include "export/json_exporter.hpp"
 #include "streamdump/stream_dump_writer.hpp"
 #include "tcp/reassembler.hpp"
@@ -47,11 +49,19 @@ struct Engine::Impl {
   std::vector<ReassemblyCounters> reassembly_counters;
   std::vector<std::unique_ptr<Reassembler>> reassemblers;  // one per worker; empty when off
   std::unique_ptr<StreamDumpWriter> dump_writer;         // --dump-streams
+  std::unique_ptr<DnsCache> dns_cache;                   // shared by every worker; null when off
+  std::vector<AppCounters> app_counters;
+  std::vector<std::unique_ptr<AppTracker>> apps;         // one per worker; empty when off
+  // Capture file, one RX, a DNS cache: records wait until every worker is past
+  // their flow's first packet (worker_order_gate.hpp). Empty otherwise.
+  std::vector<WorkerProgress> worker_progress;
+  std::vector<std::unique_ptr<WorkerOrderGate>> gates;
   std::vector<ExportChannel*> channel_ptrs;
   double wall_seconds = 0;
 
   ~Impl() {
     trackers.clear();  // before the EAL memory they live in goes away
+    apps.clear();
     reassemblers.clear();
     channels.clear();
     for (rte_ring* r : rings) rte_ring_free(r);
@@ -118,6 +128,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
                       rte_strerror(rte_errno) + " (raise eal.memory_mb or lower mempool.mbufs)");
   }
   e.control = std::make_unique<EngineControl>(n_inputs);
+  if (!run_to_completion) e.control->n_workers = n_workers;
   e.rx_counters = std::vector<RxCounters>(n_inputs);
   e.worker_counters = std::vector<WorkerCounters>(n_workers);
 
@@ -146,7 +157,16 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     e.dump_writer = std::move(writer.value());
   }
   e.reassembly_counters = std::vector<ReassemblyCounters>(n_workers);
+  e.app_counters = std::vector<AppCounters>(n_workers);
+  if (c.app.enabled && c.dns_cache.capacity != 0) {
+    auto cache = DnsCache::create(c.dns_cache);
+    if (!cache) return make_error("app.dns_cache: " + cache.error());
+    e.dns_cache = std::move(cache.value());
+  }
   const FlowTimeouts timeouts = FlowTimeouts::from_config(c.timeouts);
+  if (e.dns_cache && !run_to_completion && n_rx == 1 && wait_rings && n_workers > 1) {
+    e.worker_progress = std::vector<WorkerProgress>(n_workers);
+  }
   e.workers.resize(run_to_completion ? 0 : n_workers);
   for (std::uint32_t w = 0; w < n_workers; ++w) {
     auto ch = ExportChannel::create("sf_export_w" + std::to_string(w), c.rings.export_size, socket, wait_rings);
@@ -169,6 +189,24 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
       }
       if (dump != nullptr) e.reassemblers.back()->add_consumer(dump);
       e.trackers.back()->set_reassembler(e.reassemblers.back().get());
+    }
+    if (c.app.enabled) {
+      try {
+        e.apps.push_back(std::make_unique<AppTracker>(c.app, e.trackers.back()->table().capacity(), e.dns_cache.get(),
+                                                      e.app_counters[w]));
+      } catch (const std::bad_alloc&) {
+        return make_error("app: cannot allocate " + std::to_string(c.app.flows_per_worker) + " metadata slots and " +
+                          std::to_string(c.app.buffers_per_worker) + " buffers of " +
+                          std::to_string(c.app.buffer_bytes) + " bytes for worker " + std::to_string(w) +
+                          " (lower app.flows_per_worker / app.buffers_per_worker)");
+      }
+      e.trackers.back()->set_app(e.apps.back().get());
+      // TCP metadata reads the reassembled streams; without reassembly only DNS over UDP.
+      if (!e.reassemblers.empty()) e.reassemblers.back()->add_consumer(e.apps.back().get());
+    }
+    if (!e.worker_progress.empty()) {
+      e.gates.push_back(std::make_unique<WorkerOrderGate>(e.worker_progress, w));
+      e.trackers.back()->set_naming_gate(e.gates.back().get());
     }
     if (run_to_completion) continue;  // RtcWorkers below
     Worker& wk = e.workers[w];
@@ -231,7 +269,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
   if (c.exports.json.enabled) {
     // The loader keeps the seed in 0..65535.
     const auto cid_seed = static_cast<std::uint16_t>(c.exports.community_id_seed);
-    auto ex = JsonExporter::open(c.exports.json.path, cid_seed);
+    auto ex = JsonExporter::open(c.exports.json.path, cid_seed, e.dns_cache.get());
     if (!ex) return make_error(ex.error());
     e.exporter.reset(ex.value());
   } else {
@@ -383,6 +421,30 @@ EngineReport Engine::report() const {
     r.dump_files_created = d.files_created;
     r.dump_write_errors = d.write_errors;
   }
+  r.app_enabled = !e.apps.empty();
+  for (const AppCounters& c : e.app_counters) {
+    unsigned i = 0;
+#define SF_X(name) r.app[i++] += c.name.get();
+    SF_APP_COUNTERS(SF_X)
+#undef SF_X
+  }
+  for (std::size_t w = 0; w < e.apps.size(); ++w) {
+    const DnsCacheWriterCounters& c = e.apps[w]->dns_cache_counters();
+    r.dns_cache_inserts += c.inserts.get();
+    r.dns_cache_updates += c.updates.get();
+    r.dns_cache_evicted += c.evicted.get();
+    r.dns_cache_expired += c.expired.get();
+    r.dns_cache_insert_contended += c.insert_contended.get();
+  }
+  for (const auto& g : e.gates) {
+    r.name_order_waits += g->waits.get();
+    r.name_order_timeouts += g->timeouts.get();
+  }
+  r.dns_cache_enabled = e.dns_cache != nullptr;
+  if (e.dns_cache) r.dns_cache_capacity = e.dns_cache->capacity();
+  const DnsCacheReaderCounters& dr = e.exporter->dns_cache_counters();
+  r.dns_cache_hits = dr.hits.get();
+  r.dns_cache_misses = dr.misses.get();
   const ExporterCounters& x = e.exporter->counters();
   r.records_written = x.records_written.get();
   r.records_write_failed = x.records_failed.get();

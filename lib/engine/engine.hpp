@@ -60,6 +60,21 @@ struct EngineReport {
   std::uint64_t reasm_limit_depth = 0;
   std::uint64_t reasm_limit_flush_age = 0;
   std::uint64_t reasm_out_of_window = 0;
+  // Application metadata, summed over workers (app: SF_APP_COUNTERS order).
+  bool app_enabled = false;
+  std::uint64_t app[64] = {};
+  // The shared DNS cache: writes by the workers, lookups by the exporter.
+  bool dns_cache_enabled = false;
+  std::uint64_t dns_cache_capacity = 0;
+  std::uint64_t dns_cache_inserts = 0;
+  std::uint64_t dns_cache_updates = 0;
+  std::uint64_t dns_cache_evicted = 0;
+  std::uint64_t dns_cache_expired = 0;
+  std::uint64_t dns_cache_insert_contended = 0;
+  std::uint64_t dns_cache_hits = 0;
+  std::uint64_t dns_cache_misses = 0;
+  std::uint64_t name_order_waits = 0;     // record flushes that waited for another worker (capture files)
+  std::uint64_t name_order_timeouts = 0;  // ...and gave up
   // --dump-streams (dump_enabled): bytes that went to files, and those that did not.
   bool dump_enabled = false;
   std::uint64_t dump_bytes_queued = 0;

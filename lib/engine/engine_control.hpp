@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <thread>
 #include <cstdint>
 #include <vector>
 
@@ -15,6 +16,9 @@ struct alignas(64) RxProgress {
   // up to it, so it may run its timers up to that time.
   std::atomic<std::uint64_t> clock_ns{0};
   std::atomic<bool> done{false};
+  // Id of the last packet of the last burst handed to the rings (release),
+  // read with clock_ns: a worker whose rings are then empty is done up to it.
+  std::atomic<std::uint64_t> dispatched_through{0};
 };
 
 struct EngineControl {
@@ -22,6 +26,17 @@ struct EngineControl {
   std::atomic<bool> stop{false};  // SIGINT/SIGTERM: RX stops reading, everything drains
   std::vector<RxProgress> rx;
   std::atomic<std::uint32_t> workers_finished{0};  // workers that ended every flow and closed their channel
+  // Workers that have processed all their input, and how many there are: at
+  // the end of input every worker waits for the others before ending its
+  // flows, so the records it then exports see every DNS answer any worker
+  // read (the DNS cache names flows across workers).
+  std::atomic<std::uint32_t> workers_drained{0};
+  std::uint32_t n_workers = 0;
+
+  void wait_for_all_drained() noexcept {
+    workers_drained.fetch_add(1, std::memory_order_acq_rel);
+    while (workers_drained.load(std::memory_order_acquire) < n_workers) std::this_thread::yield();
+  }
 
   bool all_rx_done() const noexcept {
     for (const auto& r : rx) {

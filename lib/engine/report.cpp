@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "appmeta/app_tracker.hpp"
+
 namespace sf {
 
 namespace {
@@ -52,6 +54,26 @@ std::string dump_json(const EngineReport& r) {
          ", \"files_created\": " + num(r.dump_files_created) + ", \"write_errors\": " + num(r.dump_write_errors) + "}";
 }
 
+std::string app_json(const EngineReport& r) {
+  if (!r.app_enabled) return "null";
+  std::string s = "{";
+  unsigned i = 0;
+  const char* sep = "";
+#define SF_X(name)                                        \
+  s += std::string(sep) + "\"" #name "\": " + num(r.app[i++]); \
+  sep = ", ";
+  SF_APP_COUNTERS(SF_X)
+#undef SF_X
+  s += ", \"dns_cache\": ";
+  if (!r.dns_cache_enabled) return s + "null}";
+  return s + "{\"capacity\": " + num(r.dns_cache_capacity) + ", \"inserts\": " + num(r.dns_cache_inserts) +
+         ", \"updates\": " + num(r.dns_cache_updates) + ", \"evicted\": " + num(r.dns_cache_evicted) +
+         ", \"expired\": " + num(r.dns_cache_expired) +
+         ", \"insert_contended\": " + num(r.dns_cache_insert_contended) + ", \"hits\": " + num(r.dns_cache_hits) +
+         ", \"misses\": " + num(r.dns_cache_misses) + ", \"order_waits\": " + num(r.name_order_waits) +
+         ", \"order_timeouts\": " + num(r.name_order_timeouts) + "}}";
+}
+
 }  // namespace
 
 std::string stats_json(const EngineReport& r) {
@@ -80,6 +102,7 @@ std::string stats_json(const EngineReport& r) {
        ", \"records_failed\": " + num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) +
        "}, \"records_dropped\": " + num(r.export_dropped_records) + "}" +
        ",\n  \"reassembly\": " + reassembly_json(r) + ",\n  \"stream_dump\": " + dump_json(r) +
+       ",\n  \"app\": " + app_json(r) +
        ",\n  \"capture_error\": " + (r.capture_error.empty() ? "null" : "\"" + json_escape(r.capture_error) + "\"") +
        ",\n  \"stopped_by_signal\": " + (r.stopped_by_signal ? "true" : "false") +
        ",\n  \"workers\": [";

@@ -145,6 +145,9 @@ void RxStage::process_burst(rte_mbuf** pkts, std::uint16_t n) noexcept {
   dispatch();
   // After the enqueue: a worker that reads this clock and then finds its ring
   // empty has processed every packet up to it.
+  if (seq_ != 0) {
+    progress_.dispatched_through.store((seq_ - 1) * opt_.n_rx + opt_.rx_index + 1, std::memory_order_release);
+  }
   progress_.clock_ns.store(clock_ns_, std::memory_order_release);
 }
 

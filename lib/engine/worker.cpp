@@ -29,6 +29,7 @@ void Worker::run() noexcept {
     // Read the input clock and the done flag before polling: if the rings are
     // then empty, every packet up to that clock has been seen.
     const std::uint64_t input_clock = control->min_rx_clock();
+    const std::uint64_t dispatched = control->rx[0].dispatched_through.load(std::memory_order_acquire);
     const bool inputs_done = control->all_rx_done();
     const std::uint64_t poll_start = rte_rdtsc();
     std::uint32_t total = 0;
@@ -54,10 +55,13 @@ void Worker::run() noexcept {
       counters->busy_cycles.add(rte_rdtsc() - poll_start);
       continue;
     }
+    tracker->publish_progress(dispatched);  // one RX only: ids are its order (the gate is off otherwise)
     tracker->advance_clock(input_clock);
     if (inputs_done) break;
     idle.idle();
   }
+  tracker->publish_progress(UINT64_MAX);  // nothing more will come
+  control->wait_for_all_drained();
   // Capture files end at their last timestamp; a stop request ends flows as shutdown.
   const bool stopped = control->stop.load(std::memory_order_acquire);
   tracker->finish(control->max_rx_clock(), stopped ? EndReason::shutdown : EndReason::eof);

@@ -24,12 +24,13 @@ class ExportChannel final : public EventSink {
   ExportChannel(const ExportChannel&) = delete;
   ExportChannel& operator=(const ExportChannel&) = delete;
 
-  // Producer side (the owning worker).
-  std::uint32_t emit_burst(const FlowEvent* events, std::uint32_t n) noexcept override;
+  // Producer side (the owning worker): whole events only (see EventSink).
+  std::uint32_t emit_burst(const EventSlot* slots, std::uint32_t n) noexcept override;
   void close() noexcept { closed_.store(true, std::memory_order_release); }
 
-  // Consumer side (the exporter thread).
-  std::uint32_t dequeue(FlowEvent* out, std::uint32_t max) noexcept;
+  // Consumer side (the exporter thread): up to max slots (max > kAppRecordSlots),
+  // whole events: walk them with event_slots().
+  std::uint32_t dequeue(EventSlot* out, std::uint32_t max) noexcept;
   bool closed() const noexcept { return closed_.load(std::memory_order_acquire); }
   std::uint32_t high_water() const noexcept { return high_water_.load(std::memory_order_relaxed); }
 

@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <string_view>
 
+#include "appmeta/app_record.hpp"
 #include "flow/flow_key.hpp"
 #include "tcp/tcp_conn.hpp"
 
@@ -59,7 +61,7 @@ struct alignas(64) FlowRecord {
   std::uint8_t in_use = 0;
   std::uint8_t initiator_dir = 0;      // direction of the initiator's packets
   std::uint8_t icmp_type = 0;          // ICMP/ICMPv6: the first packet's type (its Community ID needs it)
-  std::uint8_t pad_[1]{};
+  std::uint8_t app_state = 0;          // UDP: AppTracker::UdpState
   // Line 1: identity, set at creation.
   FlowKey key;                      // 48
   std::uint64_t flow_id = 0;
@@ -107,9 +109,30 @@ struct FlowEvent {
   ConnState conn_state;
   DirectionReason direction_reason;
   std::uint8_t icmp_type;  // FlowRecord::icmp_type
-  std::uint8_t pad_[11];   // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
+  std::uint8_t app_slots;  // 0, or kAppRecordSlots: the flow's AppRecord follows in the next slots
+  std::uint8_t pad_[10];   // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
   TcpRecord tcp;
 };
 static_assert(sizeof(FlowEvent) == 256, "four cache lines per ring element, no implicit padding");
+
+// One element of the export rings (and of a worker's pending batch): a
+// FlowEvent, or a part of the AppRecord that follows it. Records without
+// application data, most of them, stay one element: a SYN scan or a UDP flood
+// does not pay for the metadata of the few flows that have some. A worker
+// queues whole events only, so a reader that finds a header finds its tail.
+struct alignas(16) EventSlot {
+  unsigned char bytes[sizeof(FlowEvent)];
+};
+inline constexpr std::uint32_t kAppRecordSlots = 3;
+static_assert(sizeof(AppRecord) <= kAppRecordSlots * sizeof(EventSlot));
+
+inline const FlowEvent& event_at(const EventSlot& s) noexcept {
+  return *std::launder(reinterpret_cast<const FlowEvent*>(s.bytes));
+}
+inline std::uint32_t event_slots(const EventSlot& s) noexcept { return 1U + event_at(s).app_slots; }
+// The AppRecord after a header slot whose app_slots is set.
+inline const AppRecord* app_record_at(const EventSlot& header) noexcept {
+  return std::launder(reinterpret_cast<const AppRecord*>((&header + 1)->bytes));
+}
 
 }  // namespace sf

@@ -162,9 +162,11 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
       }
       // A miss in a fresh bulk result needs no second look before the insert.
       process_one(m, pos, fresh && pos < 0);
+      done_through_ = m.packet_id;
     }
   }
   flush_events();
+  if (gate_ != nullptr) gate_->publish(done_through_);
   counters_.packets.add(n);
   counters_.active_flows.set(table_->size());
 }
@@ -225,6 +227,12 @@ void FlowTracker::process_one(const PacketMeta& m, std::int32_t pos, bool known_
   r.packets[d] += 1;
   r.bytes[d] += m.ip_bytes;
   if (m.ts_ns > r.last_ts_ns) r.last_ts_ns = m.ts_ns;
+  // UDP metadata: the flow's first payload decides whether it is DNS/SSDP;
+  // a flow that is neither costs nothing after that.
+  if (r.proto == ipproto::kUdp && app_ != nullptr && m.payload_caplen != 0 && r.app_state != AppTracker::kUdpDone) {
+    r.app_state = app_->on_udp(idx, r.key, d, std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns,
+                               r.app_state);
+  }
   if (r.proto == ipproto::kTcp && m.has_l4) {
     r.tcp_flags[d] |= m.tcp_flags;
     const std::uint8_t before = r.tcp_bits;
@@ -318,6 +326,7 @@ void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const Packe
     }
   }
   const bool consumers = reasm_->has_consumers();
+  if (app_ != nullptr) app_->set_now(m.ts_ns);
   reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, idx, d, consumers), m.tcp_seq, m.tcp_flags,
                   std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns);
   reasm_->flush_aged(ss[0], stream_context(r, idx, 0, consumers), m.ts_ns);
@@ -369,8 +378,7 @@ std::int32_t FlowTracker::create_flow(const PacketMeta& m, std::uint32_t generat
 
 void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
   const FlowRecord& r = table_->record(pos);
-  FlowEvent& ev = pending_[n_pending_++];
-  ev = FlowEvent{};
+  FlowEvent& ev = *new (pending_[n_pending_].bytes) FlowEvent{};
   ev.key = r.key;
   ev.flow_id = r.flow_id;
   ev.first_ts_ns = r.first_ts_ns;
@@ -398,21 +406,44 @@ void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
   } else {
     fill_stateless_record(ev);
   }
+  // The metadata goes with the record; an interim (active timeout) record
+  // carries a copy and the flow keeps its slot.
+  std::uint32_t slots = 1;
+  if (app_ != nullptr && app_->export_record(pos, pending_[n_pending_ + 1].bytes, reason != EndReason::active)) {
+    ev.app_slots = kAppRecordSlots;
+    slots += kAppRecordSlots;
+  }
+  n_pending_ += slots;
+  ++n_pending_events_;
   counters_.records[static_cast<unsigned>(reason)].inc();
-  if (n_pending_ == kEventBatch) flush_events();
+  if (n_pending_events_ == kEventBatch) flush_events();
 }
 
 void FlowTracker::flush_events() noexcept {
   if (n_pending_ == 0) return;
+  if (gate_ != nullptr) {
+    std::uint64_t newest = 0;  // the latest-starting flow among them
+    for (std::uint32_t i = 0; i < n_pending_; i += event_slots(pending_[i])) {
+      newest = std::max(newest, event_at(pending_[i]).flow_id);
+    }
+    gate_->publish(done_through_);  // before waiting: others may be waiting for us
+    gate_->wait_for_others(newest);
+  }
   const std::uint32_t queued = sink_.emit_burst(pending_, n_pending_);
-  std::uint64_t pkts[2] = {0, 0};  // [queued, refused]
-  for (std::uint32_t i = 0; i < n_pending_; ++i) pkts[i >= queued] += pending_[i].packets[0] + pending_[i].packets[1];
+  std::uint64_t pkts[2] = {0, 0};     // [queued, refused]
+  std::uint32_t records[2] = {0, 0};
+  for (std::uint32_t i = 0; i < n_pending_; i += event_slots(pending_[i])) {
+    const FlowEvent& ev = event_at(pending_[i]);
+    pkts[i >= queued] += ev.packets[0] + ev.packets[1];
+    ++records[i >= queued];
+  }
   counters_.packets_exported.add(pkts[0]);
-  if (SF_UNLIKELY(queued < n_pending_)) {
-    counters_.export_dropped_records.add(n_pending_ - queued);
+  if (SF_UNLIKELY(records[1] != 0)) {
+    counters_.export_dropped_records.add(records[1]);
     counters_.export_dropped_packets.add(pkts[1]);
   }
   n_pending_ = 0;
+  n_pending_events_ = 0;
 }
 
 // The table is full: end the flow nearest its idle deadline (what the timer

@@ -8,8 +8,10 @@
 
 #include "config/config.hpp"
 #include "flow/flow_table.hpp"
+#include "flow/naming_gate.hpp"
 #include "flow/packet_meta.hpp"
 #include "flow/timer_wheel.hpp"
+#include "appmeta/app_tracker.hpp"
 #include "tcp/reassembler.hpp"
 #include "metrics/lcore_counters.hpp"
 
@@ -18,9 +20,10 @@ namespace sf {
 class EventSink {
  public:
   virtual ~EventSink() = default;
-  // Takes finished records, in order; returns how many were queued (the
-  // first ones): the rest are counted as dropped.
-  virtual std::uint32_t emit_burst(const FlowEvent* events, std::uint32_t n) noexcept = 0;
+  // Takes finished records, in order: n slots holding whole events (each a
+  // FlowEvent and its app_slots AppRecord slots). Returns how many slots were
+  // queued, always whole events from the first: the rest are counted as dropped.
+  virtual std::uint32_t emit_burst(const EventSlot* slots, std::uint32_t n) noexcept = 0;
 };
 
 struct FlowTimeouts {
@@ -54,6 +57,18 @@ class FlowTracker {
 
   // TCP stream reassembly for this worker's flows (owned by the caller; null = off).
   void set_reassembler(Reassembler* reassembler) noexcept { reasm_ = reassembler; }
+  // Application metadata (owned by the caller; null = off). Its TCP side is a
+  // stream consumer the caller registers with the reassembler.
+  void set_app(AppTracker* app) noexcept { app_ = app; }
+  // Records wait at the gate until the other workers caught up with their
+  // flows' first packets (null = no ordering: live traffic, no DNS cache).
+  void set_naming_gate(NamingGate* gate) noexcept { gate_ = gate; }
+  // Every packet of this worker with id <= through is processed (its rings
+  // were empty after RX had dispatched up to through).
+  void publish_progress(std::uint64_t through) noexcept {
+    if (through > done_through_) done_through_ = through;
+    if (gate_ != nullptr) gate_->publish(done_through_);
+  }
 
   const FlowTable& table() const noexcept { return *table_; }
   std::uint64_t now_ns() const noexcept { return now_ns_; }
@@ -87,8 +102,13 @@ class FlowTracker {
   EventSink& sink_;
   Reassembler* reasm_ = nullptr;
   WorkerCounters& counters_;
-  FlowEvent pending_[kEventBatch];
-  std::uint32_t n_pending_ = 0;
+  AppTracker* app_ = nullptr;
+  NamingGate* gate_ = nullptr;
+  std::uint64_t done_through_ = 0;  // packet id up to which this worker is done
+  // Staged records: kEventBatch events at most, each with room for its AppRecord.
+  EventSlot pending_[kEventBatch * (1 + kAppRecordSlots)];
+  std::uint32_t n_pending_ = 0;         // slots
+  std::uint32_t n_pending_events_ = 0;
   std::uint64_t now_ns_ = 0;
   bool clock_started_ = false;
   bool table_changed_ = false;  // an insert/remove happened since the last bulk lookup

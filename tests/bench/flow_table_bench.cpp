@@ -86,7 +86,7 @@ struct LookupFixture {
 
 class NullSink final : public EventSink {
  public:
-  std::uint32_t emit_burst(const FlowEvent*, std::uint32_t n) noexcept override { return n; }
+  std::uint32_t emit_burst(const EventSlot*, std::uint32_t n) noexcept override { return n; }
 };
 
 struct TrackerFixture {

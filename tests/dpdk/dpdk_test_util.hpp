@@ -98,12 +98,19 @@ inline PacketMeta meta_of_frame(const PacketBuilder& b, std::uint64_t ts_ns, std
 
 class RecordingSink final : public EventSink {
  public:
-  std::uint32_t emit_burst(const FlowEvent* evs, std::uint32_t n) noexcept override {
+  std::uint32_t emit_burst(const EventSlot* slots, std::uint32_t n) noexcept override {
     if (refuse) return 0;
-    events.insert(events.end(), evs, evs + n);
+    for (std::uint32_t i = 0; i < n; i += event_slots(slots[i])) {
+      const FlowEvent& ev = event_at(slots[i]);
+      events.push_back(ev);
+      AppRecord app{};
+      if (ev.app_slots != 0) app = *app_record_at(slots[i]);
+      apps.push_back(app);  // kind kNone: the record had none
+    }
     return n;
   }
   std::vector<FlowEvent> events;
+  std::vector<AppRecord> apps;  // by event
   bool refuse = false;
 };
 

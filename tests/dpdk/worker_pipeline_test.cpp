@@ -62,14 +62,14 @@ TEST(WorkerPipeline, EveryPacketLandsInExactlyOneRecord) {
 
   // The exporter's side: drain both channels until the workers are done.
   std::vector<FlowEvent> records;
-  FlowEvent buf[64];
+  EventSlot buf[64];
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   for (;;) {
     const bool finished = control.workers_finished.load(std::memory_order_acquire) == 2;
     std::uint32_t got = 0;
     for (auto& ch : channels) {
       const std::uint32_t n = ch->dequeue(buf, 64);
-      records.insert(records.end(), buf, buf + n);
+      for (std::uint32_t i = 0; i < n; i += event_slots(buf[i])) records.push_back(event_at(buf[i]));
       got += n;
     }
     if (finished && got == 0) break;

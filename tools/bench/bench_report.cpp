@@ -82,6 +82,7 @@ std::string result_json(const BenchArgs& a, const Snapshot& s0, const Snapshot& 
     << ",\"all_new\":" << (a.spec.all_new ? "true" : "false")
     << ",\"size\":\"" << (a.spec.size == PacketSize::k64 ? "64" : "imix") << "\""
     << ",\"reassembly\":" << (a.reassembly ? "true" : "false")
+    << ",\"app\":" << (a.app ? "true" : "false")
     << ",\"tcp_share\":" << a.spec.tcp_share << ",\"duration_s\":" << a.spec.duration_s
     << ",\"workers\":" << a.workers << ",\"mode\":\"" << (a.run_to_completion ? "run_to_completion" : "rings")
     << "\",\"rate_pps\":" << a.spec.rate_pps << ",\"ring_mode\":\"" << a.ring_mode

@@ -19,6 +19,7 @@ struct BenchArgs {
   std::string ring_mode;              // wait | drop; empty: from the pacing
   bool run_to_completion = false;     // --rtc: each worker polls its own generator
   bool reassembly = true;             // --reassembly on|off: TCP stream reassembly in the workers
+  bool app = true;                    // --app on|off: DNS/TLS/HTTP metadata in the workers
   std::string lcores;
   std::string label;
   std::string json_path;

@@ -45,6 +45,7 @@ const char kUsage[] =
     "  --capacity N           flow-table capacity per worker (default: sized from the load)\n"
     "  --lcores MAP           EAL --lcores map (default: main+RX on the first CPU, workers on the rest)\n"
     "  --reassembly on|off    TCP stream reassembly in the workers (default on, as shipped)\n"
+    "  --app on|off           DNS/TLS/HTTP metadata in the workers (default on, as shipped)\n"
     "  --label TEXT           name of this point in the JSON\n"
     "  --bench-json PATH      write the result as one JSON object\n";
 
@@ -77,6 +78,9 @@ bool parse_args(int argc, char** argv, BenchArgs& a, std::vector<std::string>& e
     } else if (k == "--reassembly") {
       if (v != "on" && v != "off") return false;
       a.reassembly = v == "on";
+    } else if (k == "--app") {
+      if (v != "on" && v != "off") return false;
+      a.app = v == "on";
     } else if (k == "--lcores") {
       a.lcores = v;
     } else if (k == "--label") {
@@ -135,6 +139,7 @@ sf::Config make_config(const BenchArgs& a) {
   c.timeouts.active_ms = 0;
   c.rings.on_full = a.ring_mode == "drop" ? sf::OnRingFull::Drop : sf::OnRingFull::Wait;
   c.tcp.reassembly_enabled = a.reassembly;
+  c.app.enabled = a.app;
   // ~640 B of EAL heap per flow (record 128, TCP state 256, two stream states
   // 96, key slot and buckets), the mbufs, and slack.
   const std::uint64_t table_mb = static_cast<std::uint64_t>(a.capacity) * a.workers * 640 / (1 << 20);

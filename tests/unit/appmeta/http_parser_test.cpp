@@ -187,10 +187,22 @@ TEST(HttpRequest, OversizedFieldsAreCutAtTheBound) {
   EXPECT_TRUE(r.user_agent_truncated);
 }
 
+// "GET /" with no version, as in zeek__mixed-vlan-mpls.pcap frame 37, where
+// tshark shows http.request.method GET and http.request.uri "/".
+TEST(HttpRequest, Http09SimpleRequest) {
+  HttpRequest r;
+  ASSERT_EQ(parse("GET /\r\n\r\n", r), HttpStatus::kOk);
+  EXPECT_EQ(std::string_view(r.method, r.method_len), "GET");
+  EXPECT_EQ(std::string_view(r.uri, r.uri_len), "/");
+  EXPECT_EQ(r.version_minor, kHttpVersion09);
+  EXPECT_FALSE(r.has_host);
+  ASSERT_EQ(parse("GET /x\n", r), HttpStatus::kOk);
+  EXPECT_EQ(std::string_view(r.uri, r.uri_len), "/x");
+}
+
 TEST(HttpRequest, MalformedRequestLines) {
   HttpRequest r;
   EXPECT_EQ(parse("GET / HTTP/2.0\r\n\r\n", r), HttpStatus::kMalformed);
-  EXPECT_EQ(parse("GET /\r\n\r\n", r), HttpStatus::kMalformed);  // HTTP/0.9
   EXPECT_EQ(parse("GET  /dbl HTTP/1.1\r\n\r\n", r), HttpStatus::kMalformed);
   EXPECT_EQ(parse("GET / HTTP/1.1 extra\r\n\r\n", r), HttpStatus::kMalformed);
   EXPECT_EQ(parse("GET / HTTP/1.x\r\n\r\n", r), HttpStatus::kMalformed);

@@ -313,10 +313,13 @@ TEST(TlsVersionName, KnownNamesAndHexForTheRest) {
   EXPECT_EQ(tls_version_name(0x0301), "TLSv1.0");
   EXPECT_EQ(tls_version_name(0x0300), "SSLv3");
   EXPECT_EQ(tls_version_name(0xFEFD), "DTLSv1.2");
-  EXPECT_EQ(tls_version_name(0x7f1c), "0x7f1c");
-  EXPECT_EQ(tls_version_name(0x0000), "0x0000");
-  EXPECT_EQ(tls_version_name(0xFFFF), "0xffff");
-  EXPECT_EQ(tls_version_name(0x0a0a), "0x0a0a");
+  EXPECT_EQ(tls_version_name(0x7f1c), "");
+  char buf[7];
+  EXPECT_EQ(tls_version_text(0x0303, buf), "TLSv1.2");
+  EXPECT_EQ(tls_version_text(0x7f1c, buf), "0x7f1c");
+  EXPECT_EQ(tls_version_text(0x0000, buf), "0x0000");
+  EXPECT_EQ(tls_version_text(0xFFFF, buf), "0xffff");
+  EXPECT_EQ(tls_version_text(0x0a0a, buf), "0x0a0a");
 }
 
 }  // namespace

@@ -49,6 +49,13 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.flow_table.hash_seed, b.flow_table.hash_seed);
   EXPECT_EQ(a.fragments.table_size, b.fragments.table_size);
   EXPECT_EQ(a.tcp.reassembly_enabled, b.tcp.reassembly_enabled);
+  EXPECT_EQ(a.app.enabled, b.app.enabled);
+  EXPECT_EQ(a.app.flows_per_worker, b.app.flows_per_worker);
+  EXPECT_EQ(a.app.buffers_per_worker, b.app.buffers_per_worker);
+  EXPECT_EQ(a.app.buffer_bytes, b.app.buffer_bytes);
+  EXPECT_EQ(a.dns_cache.capacity, b.dns_cache.capacity);
+  EXPECT_EQ(a.dns_cache.min_ttl_s, b.dns_cache.min_ttl_s);
+  EXPECT_EQ(a.dns_cache.max_ttl_s, b.dns_cache.max_ttl_s);
   EXPECT_EQ(a.tcp.reassembly.policy, b.tcp.reassembly.policy);
   EXPECT_EQ(a.tcp.reassembly.page_size_bytes, b.tcp.reassembly.page_size_bytes);
   EXPECT_EQ(a.tcp.reassembly.pages_per_worker, b.tcp.reassembly.pages_per_worker);
@@ -115,6 +122,13 @@ inline const std::vector<std::string>& all_leaf_keys() {
       "tcp.reassembly.depth_bytes",
       "tcp.reassembly.flush_after_ms",
       "tcp.dump_streams",
+      "app.enabled",
+      "app.flows_per_worker",
+      "app.buffers_per_worker",
+      "app.buffer_bytes",
+      "app.dns_cache.capacity",
+      "app.dns_cache.min_ttl_s",
+      "app.dns_cache.max_ttl_s",
       "export.json.path",
       "export.community_id_seed",
       "input.read",

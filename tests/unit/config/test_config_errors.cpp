@@ -42,12 +42,16 @@ const std::vector<U32Key>& u32_keys() {
       {"timeouts.active_ms", 0, 86400000, false},
       {"timeouts.tick_ms", 1, 60000, false},
       {"export.community_id_seed", 0, 65535, false},
+      {"app.flows_per_worker", 1, 67108864, false},
+      {"app.buffers_per_worker", 1, 1048576, false},
+      {"app.buffer_bytes", 512, 1048576, false},
+      {"app.dns_cache.capacity", 0, 16777216, false},
   };
   return kKeys;
 }
 
 const std::vector<std::string> kBoolKeys = {"eal.no_huge", "eal.no_pci", "lcores.idle_yield",
-                                            "flow_table.vlan_in_key"};
+                                            "flow_table.vlan_in_key", "app.enabled"};
 const std::vector<std::string> kEnumKeys = {"rings.on_full", "flow_table.on_full"};
 const std::vector<std::string> kStringKeys = {"eal.file_prefix", "eal.lcores", "export.json.path",
                                               "input.read", "stats.path"};
@@ -59,6 +63,16 @@ std::string at(const std::string& key) {
 
 std::string range(const U32Key& k) {
   return std::to_string(k.min) + ".." + std::to_string(k.max);
+}
+
+TEST(ConfigErrors, DnsCacheTtlBoundsMustBeOrdered) {
+  // max_ttl_s on its own range (its lower bound is under min_ttl_s's default).
+  EXPECT_EQ(load_error("app:\n  dns_cache:\n    min_ttl_s: 0\n    max_ttl_s: 0\n"),
+            "app.dns_cache.max_ttl_s (line 4): out of range: must be 1..604800, got 0");
+  EXPECT_EQ(load_error("app:\n  dns_cache:\n    max_ttl_s: 604801\n"),
+            "app.dns_cache.max_ttl_s (line 3): out of range: must be 1..604800, got 604801");
+  EXPECT_EQ(load_error("app:\n  dns_cache:\n    min_ttl_s: 600\n    max_ttl_s: 300\n"),
+            "app.dns_cache.min_ttl_s: 600 is above app.dns_cache.max_ttl_s (300)");
 }
 
 TEST(ConfigRanges, BoundsAcceptedJustOutsideRejected) {
@@ -208,13 +222,13 @@ TEST(ConfigStrings, ExtraArgsMustBeAListOfStrings) {
 TEST(ConfigKeys, UnknownKeysAtEveryLevel) {
   EXPECT_EQ(load_error("burst_size: 32\nworkers: 4\n"),
             "workers (line 2): unknown key; expected one of: eal, lcores, rings, burst_size, "
-            "mempool, flow_table, fragments, timeouts, tcp, export, input, stats");
+            "mempool, flow_table, fragments, timeouts, tcp, app, export, input, stats");
   EXPECT_EQ(load_error("eal:\n  no_hugee: true\n"),
             "eal.no_hugee (line 2): unknown key (did you mean 'no_huge'?); expected one of: "
             "no_huge, no_pci, memory_mb, file_prefix, lcores, extra_args");
   EXPECT_EQ(load_error("exports:\n  json:\n    path: x\n"),
             "exports (line 1): unknown key (did you mean 'export'?); expected one of: eal, lcores, "
-            "rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, export, input, stats");
+            "rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, app, export, input, stats");
   EXPECT_EQ(load_error("export:\n  json:\n    path: out.json\n    format: ndjson\n"),
             "export.json.format (line 4): unknown key; expected one of: path");
   EXPECT_EQ(load_error("export:\n  csv:\n    path: out.csv\n"),
@@ -257,7 +271,7 @@ TEST(ConfigSections, SectionMustBeAMap) {
 
 TEST(ConfigDocument, TopLevelMustBeAMap) {
   const std::string sections =
-      "(eal, lcores, rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, export, "
+      "(eal, lcores, rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, app, export, "
       "input, stats)";
   EXPECT_EQ(load_error("- eal\n- lcores\n"),
             "<document> (line 1): the top level must be a map of sections " + sections +

@@ -184,8 +184,7 @@ bool dns_header_plausible(std::span<const std::uint8_t> p) noexcept {
 std::uint8_t AppTracker::on_udp(std::uint32_t flow_slot, const FlowKey& key, std::uint8_t dir,
                                 std::span<const std::uint8_t> payload, std::uint64_t ts_ns,
                                 std::uint8_t state) noexcept {
-  Slot* s = slot_of(flow_slot);
-  if (state == kUdpUndecided) {
+  if (state == kUdpUndecided) {  // no slot yet: the flow's first payload
     const bool dns_port = is_dns_port(key.port_lo) || is_dns_port(key.port_hi);
     if (!dns_port && (key.port_lo == 1900 || key.port_hi == 1900)) return on_ssdp(nullptr, flow_slot, payload);
     if (!dns_port && !dns_header_plausible(payload)) return kUdpDone;
@@ -199,6 +198,7 @@ std::uint8_t AppTracker::on_udp(std::uint32_t flow_slot, const FlowKey& key, std
     }
     return on_dns_udp(nullptr, flow_slot, key, dir, ts_ns, st);
   }
+  Slot* s = slot_of(flow_slot);
   if (s != nullptr && s->record.kind == AppKind::kHttp) return on_ssdp(s, flow_slot, payload);
   const DnsStatus st = parse_dns_message(payload, *dns_scratch_);
   return on_dns_udp(s, flow_slot, key, dir, ts_ns, st);
@@ -211,9 +211,9 @@ std::uint8_t AppTracker::on_dns_udp(Slot* s, std::uint32_t flow_slot, const Flow
   const DnsMessage& m = *dns_scratch_;
   if (!m.has_question && m.answer_count == 0) {
     counters_.dns_malformed.inc();  // not DNS after all, or nothing usable (a header alone says nothing)
-    if (s != nullptr) return kUdpWanted;
-    // On a DNS port the next datagram may still be DNS; elsewhere this was a guess.
-    return is_dns_port(key.port_lo) || is_dns_port(key.port_hi) ? kUdpUndecided : kUdpDone;
+    // A flow whose first datagram is not DNS is not DNS, even on port 53: a
+    // junk flood there is parsed once per flow, not once per packet.
+    return s != nullptr ? kUdpWanted : kUdpDone;
   }
   counters_.dns_messages.inc();
   if (st == DnsStatus::kTruncated) counters_.dns_truncated.inc();
@@ -388,12 +388,20 @@ bool AppTracker::read_http_status(Slot& s, DirState& d, std::span<const std::uin
 bool AppTracker::on_data(const StreamContext& ctx, std::uint64_t offset, std::span<const std::uint8_t> data,
                          bool gap_before) noexcept {
   const unsigned side = ctx.dir == ctx.initiator_dir ? 0 : 1;
+  const FlowKey& k = *ctx.key;
+  const bool dns_port = k.port_lo == 53 || k.port_hi == 53;
+  // A direction's first bytes that none of ours could start with are
+  // declined before the per-flow lookup (a cache miss at scale): the client
+  // side of TLS or HTTP, the server side of a TLS/HTTP answer, or DNS.
+  if (offset == 0 && !gap_before && !data.empty() && !dns_port && data[0] != 0x16 &&
+      probe_http_request(data) == HttpStatus::kNotHttp && (side == 0 || data[0] != 'H')) {
+    return false;
+  }
   Slot* s = slot_of(ctx.flow_slot);
   if (s == nullptr) {
     // Classify on the first bytes of the client's stream (DNS also on the server's).
     if (offset != 0 || gap_before || data.empty()) return false;
-    const FlowKey& k = *ctx.key;
-    if (k.port_lo == 53 || k.port_hi == 53) {
+    if (dns_port) {
       s = take_slot(ctx.flow_slot, AppKind::kDns);
       if (s == nullptr) return false;
       s->dir[0].reading = s->dir[1].reading = Reading::kDnsTcp;

@@ -138,8 +138,6 @@ void FlowTracker::process_burst(const PacketMeta* const* metas, std::uint32_t n)
           const auto* ss = reinterpret_cast<const char*>(table_->streams(pos));
           rte_prefetch0(ss);
           rte_prefetch0(ss + 64);
-          // Consumers get the flow id, on the record's cold line.
-          if (reasm_->has_consumers()) rte_prefetch0(&table_->record(pos).flow_id);
         }
       }
     };
@@ -325,12 +323,12 @@ void FlowTracker::reassemble(std::uint32_t idx, const FlowRecord& r, const Packe
       if (ss[i].ended() && ss[i].next_offset == 0) ss[i] = StreamState{};
     }
   }
-  const bool consumers = reasm_->has_consumers();
   if (app_ != nullptr) app_->set_now(m.ts_ns);
-  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, idx, d, consumers), m.tcp_seq, m.tcp_flags,
+  // The flow id (the record's second line) only for a direction someone still reads.
+  reasm_->segment(ss[d], ss[d ^ 1U], stream_context(r, idx, d, reasm_->wanted(ss[d])), m.tcp_seq, m.tcp_flags,
                   std::span<const std::uint8_t>(m.payload, m.payload_caplen), m.ts_ns);
-  reasm_->flush_aged(ss[0], stream_context(r, idx, 0, consumers), m.ts_ns);
-  reasm_->flush_aged(ss[1], stream_context(r, idx, 1, consumers), m.ts_ns);
+  reasm_->flush_aged(ss[0], stream_context(r, idx, 0, reasm_->wanted(ss[0])), m.ts_ns);
+  reasm_->flush_aged(ss[1], stream_context(r, idx, 1, reasm_->wanted(ss[1])), m.ts_ns);
 }
 
 void FlowTracker::end_streams(std::uint32_t idx, EndReason reason) noexcept {

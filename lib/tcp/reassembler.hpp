@@ -93,6 +93,9 @@ class Reassembler {
   }
   std::uint32_t pages_free() const noexcept { return store_.pages_free(); }
   bool has_consumers() const noexcept { return consumer_count_ != 0; }
+  // Some consumer still takes this direction's bytes (app parsers decline
+  // after the first message: most streams need no flow id, so no second line).
+  bool wanted(const StreamState& s) const noexcept { return s.muted != all_muted_; }
   const ReassemblyConfig& config() const noexcept { return config_; }
   // Tree and list nodes visited so far: a cost measure for tests, not a timer.
   std::uint64_t steps() const noexcept { return store_.steps(); }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ipfix_test_util.hpp"
@@ -132,6 +133,107 @@ TEST(IpfixTshark, UniflowV4AndV6) {
             "180;300;100;200\t6;6;17;17\n");
   EXPECT_EQ(f.fields({"cflow.srcaddrv6", "cflow.dstaddrv6"}),
             "2001:db8::1;2001:db8::2\t2001:db8::2;2001:db8::1\n");
+}
+
+std::string hex(std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (const char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+TEST(IpfixTshark, BiflowWithVlansAndMetadata) {
+  if (!have_tshark()) GTEST_SKIP() << "tshark is not installed: IPFIX dissector check skipped";
+  test::CollectSink sink;
+  IpfixOptions o;
+  o.mode = IpfixMode::kBiflow;
+  IpfixEncoder enc(o, sink);
+  FlowEvent ev = test::tcp_event_v4();
+  ev.key.vlan_count = 2;
+  ev.key.vlan_outer = 100;
+  ev.key.vlan_inner = 200;
+  AppRecord tls{};
+  tls.kind = AppKind::kTls;
+  tls.tls.bits = AppTlsPart::kClientHello | AppTlsPart::kSni;
+  tls.tls.sni.assign("www.example.com");
+  enc.add(ev, &tls, "www.example.com", "tls_sni", 1700000000);
+  const std::string long_name(300, 'x');  // cut to 255: RFC 7011's three-byte length form
+  enc.add(test::udp_event_v6(), nullptr, long_name, "dns", 1700000000);
+  enc.flush(1700000000);
+  ASSERT_EQ(sink.messages.size(), 1U);
+  const TsharkFile f(sink.messages);
+  expect_clean(f.verbose());
+  // Forward = initiator, then tshark's "(Reverse ...)" values of PEN 29305 in template order.
+  EXPECT_EQ(f.fields({"cflow.packets", "cflow.octets", "cflow.tcpflags", "cflow.vlanid",
+                      "cflow.dot1q_customer_vlan_id", "cflow.flow_id", "cflow.flow_end_reason",
+                      "cflow.biflow_direction", "cflow.ip_version", "cflow.srcaddr", "cflow.srcaddrv6",
+                      "cflow.string_len_long"}),
+            "3;2;1;1\t180;300;100;200\t0x0012;0x001b;0x0000;0x0000\t100;0\t200;0\t42;7\t3;1\t1;1\t4;6\t"
+            "192.168.1.9\t2001:db8::1\t255\n");
+  EXPECT_EQ(run("TZ=UTC tshark -n -r " + f.path() +
+                " -d udp.port==4739,cflow -T fields -E occurrence=a -E aggregator=';' -e cflow.abstimestart"
+                " -e cflow.abstimeend 2>/dev/null"),
+            "Nov 14, 2023 22:13:20.123000000 UTC;May 18, 2033 03:33:20.000000000 UTC\t"
+            "Nov 14, 2023 22:13:21.987000000 UTC;May 18, 2033 03:33:20.500000000 UTC\n");
+  // tshark shows the enterprise elements as bytes and leaves out the empty strings.
+  // Community IDs from the spec's definition with Python's hashlib.
+  const std::vector<std::string> v4_meta = {
+      hex("www.example.com"), hex("SF"), hex("1:FlhKIDMdHMK7WcZYxOh5qM/U8kw="), hex("www.example.com"),
+      hex("tls_sni"), "0000", "0000", "0000", "0000", "ffff", "00000001", hex("first_packet")};
+  const std::vector<std::string> v6_meta = {
+      hex("SF"), hex("1:sEzqFsMvqwEs2PgSeOAwGpzkZJo="), hex(std::string(255, 'x')), hex("dns"),
+      "0000", "0000", "0000", "0000", "ffff", "00000001", hex("first_packet")};
+  std::string want;
+  for (const auto* list : {&v4_meta, &v6_meta}) {
+    for (const auto& e : *list) want += (want.empty() ? "" : ";") + e;
+  }
+  EXPECT_EQ(f.fields({"cflow.enterprise_private_entry"}), want + "\n");
+}
+
+// Many MTU-sized messages, both versions, uniflow with metadata: every record
+// is dissected (counted through flowId) and the packet counters add up.
+TEST(IpfixTshark, ManyMessages) {
+  if (!have_tshark()) GTEST_SKIP() << "tshark is not installed: IPFIX dissector check skipped";
+  test::CollectSink sink;
+  IpfixOptions o;
+  o.mode = IpfixMode::kUniflow;
+  o.template_refresh_s = 10;
+  IpfixEncoder enc(o, sink);
+  AppRecord dns{};
+  dns.kind = AppKind::kDns;
+  dns.dns.bits = AppDnsPart::kQuestion;
+  dns.dns.query.assign("a-rather-long-name.example.org");
+  std::uint64_t packets = 0;
+  std::uint64_t records = 0;
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    FlowEvent ev = (i % 2) ? test::tcp_event_v4() : test::udp_event_v6();
+    ev.packets[0] = i % 7;  // 0: a one-direction flow
+    ev.packets[1] = 1 + i % 5;
+    packets += ev.packets[0] + ev.packets[1];
+    records += (ev.packets[0] != 0) + 1;
+    enc.add(ev, (i % 3 == 0) ? &dns : nullptr, "", 1700000000 + i / 50);
+  }
+  enc.flush(1700000020);
+  ASSERT_GT(sink.messages.size(), 50U);
+  const TsharkFile f(sink.messages);
+  expect_clean(f.verbose());
+  std::istringstream lines(f.fields({"cflow.packets"}));
+  std::uint64_t sum = 0;
+  std::uint64_t count = 0;
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream values(line);
+    for (std::string v; std::getline(values, v, ';');) {
+      if (v.empty()) continue;
+      sum += std::stoull(v);
+      ++count;
+    }
+  }
+  EXPECT_EQ(count, records);
+  EXPECT_EQ(sum, packets);
 }
 
 }  // namespace

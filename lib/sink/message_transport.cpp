@@ -158,12 +158,15 @@ Result<std::vector<SockAddr>> resolve(const std::string& url, const HostPort& hp
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = socktype;
   hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  // Something that looks like an address literal is parsed, never sent to DNS.
+  if (hp.host.find_first_not_of("0123456789.") == std::string::npos || hp.host.find(':') != std::string::npos)
+    hints.ai_flags |= AI_NUMERICHOST;
   addrinfo* res = nullptr;
   const std::string port = std::to_string(hp.port);
   int rc = ::getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &res);
   if (rc == EAI_NONAME || rc == EAI_ADDRFAMILY) {
     // AI_ADDRCONFIG hides ::1 on a host with no global IPv6 address; ask again without it.
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags &= ~AI_ADDRCONFIG;
     rc = ::getaddrinfo(hp.host.c_str(), port.c_str(), &hints, &res);
   }
   if (rc != 0)

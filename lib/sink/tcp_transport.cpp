@@ -33,6 +33,8 @@ TcpTransport::TcpTransport(std::vector<SockAddr> addrs, const TransportOptions& 
   opts_.reconnect_max_ms = std::max(opts_.reconnect_max_ms, opts_.reconnect_min_ms);
   // Allocated once: the buffer bound is also the memory bound.
   ring_ = std::make_unique<std::uint8_t[]>(cap_);
+  const sa_family_t f = addrs_.empty() ? AF_INET : addrs_[0].ss.ss_family;
+  outq_survives_reset_ = f == AF_INET || f == AF_INET6;
 }
 
 TcpTransport::~TcpTransport() { close_fd(); }
@@ -146,8 +148,8 @@ void TcpTransport::on_connected(std::uint64_t now_ns) noexcept {
 }
 
 void TcpTransport::connection_lost(std::uint64_t now_ns) noexcept {
-  // SIOCOUTQ is write_seq - snd_una, which a reset leaves intact: the last
-  // acks still count, and what they did not cover is resent.
+  // TCP: SIOCOUTQ is write_seq - snd_una, which a reset leaves intact: the
+  // last acks still count, and what they did not cover is resent.
   release_acked();
   close_fd();
   counters_.connection_losses.inc();
@@ -222,6 +224,14 @@ void TcpTransport::release_acked() noexcept {
   if (fd_ < 0 || state_ != State::kConnected) return;
   int outq = 0;
   if (::ioctl(fd_, SIOCOUTQ, &outq) != 0 || outq < 0) return;
+  if (!outq_survives_reset_) {
+    // A Unix peer that closes frees what it had not read, and our count
+    // drops as if it had been consumed. The peer marks us shut down before
+    // it frees, so a peer still there after the reading makes it good.
+    std::uint8_t b;
+    const ssize_t r = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (!(r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))) return;
+  }
   const std::uint64_t written = preamble_written_ + (cursor_ - conn_start_);
   const std::uint64_t unacked = std::min<std::uint64_t>(static_cast<std::uint64_t>(outq), written);
   const std::uint64_t acked = written - unacked;

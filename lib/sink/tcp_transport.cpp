@@ -65,11 +65,16 @@ void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns)
       return;
     }
   }
+  try {
+    lengths_.push_back(static_cast<std::uint32_t>(n));  // bounded by the ring: one per held message
+  } catch (...) {
+    drop(TransportDrop::buffer_full);
+    return;
+  }
   const std::uint64_t pos = tail_ % cap_;
   const std::uint64_t first = std::min(n, cap_ - pos);
   std::memcpy(&ring_[pos], msg.data(), first);
   if (first < n) std::memcpy(&ring_[0], msg.data() + first, n - first);
-  lengths_.push_back(static_cast<std::uint32_t>(n));
   tail_ += n;
   const std::uint64_t seq = head_seq_ + lengths_.size() - 1;
   write_pending(now_ns);
@@ -139,7 +144,11 @@ void TcpTransport::on_connected(std::uint64_t now_ns) noexcept {
   ++epoch_;
   if (epoch_ > 1) counters_.reconnects.inc();
   backoff_ms_ = opts_.reconnect_min_ms;
-  conn_preamble_ = preamble_;  // control thread: the copy may allocate
+  try {
+    conn_preamble_ = preamble_;
+  } catch (...) {
+    conn_preamble_.clear();  // out of memory: the encoder's own template resend still follows the epoch
+  }
   preamble_written_ = 0;
   // Everything not acknowledged goes again, from a message boundary.
   cursor_ = cursor_msg_off_ = conn_start_ = head_;

@@ -643,6 +643,41 @@ TEST(TcpTransport, DrainHonoursItsDeadlineWithADeadCollector) {
   EXPECT_EQ(t->counters().messages_sent.get(), 0u);
 }
 
+TEST(TcpTransport, DrainWithACollectorThatDoesNotReadAccountsForEveryMessage) {
+  // Accepts, never reads: its window fills, then our socket, then the ring.
+  const std::uint16_t port = free_port(SOCK_STREAM);
+  const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  const int small = 16 * 1024;  // a small window (inherited by the accepted socket)
+  ::setsockopt(lfd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  ASSERT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  ASSERT_EQ(::listen(lfd, 4), 0);
+  auto t = open_ok("tcp://127.0.0.1:" + std::to_string(port), fast_reconnect());
+  ASSERT_TRUE(t);
+  ASSERT_TRUE(pump(*t, [&] { return t->connection_epoch() == 1; }, 2000));
+  constexpr std::uint32_t kN = 8000;  // 8 MB: more than the two sockets hold, less than the ring
+  for (std::uint32_t i = 0; i < kN; ++i) {
+    t->send(make_msg(i, 1000), steady_now_ns());
+    t->poll(steady_now_ns());
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(t->drain(steady_now_ns() + ms(200)));
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  EXPECT_GE(took.count(), 199);
+  EXPECT_LE(took.count(), 350);
+  const auto& c = t->counters();
+  const std::uint64_t shut = dropped(*t, TransportDrop::shutdown);
+  EXPECT_EQ(c.messages_sent.get() + shut, kN);  // each one: sent, or dropped at shutdown
+  EXPECT_GE(shut, 1u);
+  EXPECT_GE(c.unacked_at_shutdown.get(), 1u);  // sent into a full window: never acked
+  EXPECT_LE(c.unacked_at_shutdown.get(), c.messages_sent.get());
+  EXPECT_EQ(dropped(*t, TransportDrop::buffer_full), 0u);
+  ::close(lfd);
+}
+
 TEST(TcpTransport, BackOffDoublesUpToTheMaximum) {
   const std::uint16_t port = free_port(SOCK_STREAM);
   TransportOptions o;

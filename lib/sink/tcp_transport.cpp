@@ -1,0 +1,295 @@
+#include "sink/tcp_transport.hpp"
+
+#include <linux/sockios.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+namespace sf {
+
+namespace {
+
+constexpr std::uint64_t kNsPerMs = 1'000'000;
+
+void sleep_ms(int ms) noexcept {
+  timespec ts{ms / 1000, static_cast<long>(ms % 1000) * 1'000'000L};
+  ::nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+TcpTransport::TcpTransport(std::vector<SockAddr> addrs, const TransportOptions& o)
+    : addrs_(std::move(addrs)),
+      opts_(o),
+      cap_(std::max<std::uint32_t>(o.buffer_bytes, 1)),
+      backoff_ms_(std::max<std::uint32_t>(o.reconnect_min_ms, 1)) {
+  opts_.reconnect_min_ms = backoff_ms_;
+  opts_.reconnect_max_ms = std::max(opts_.reconnect_max_ms, opts_.reconnect_min_ms);
+  // Allocated once: the buffer bound is also the memory bound.
+  ring_ = std::make_unique<std::uint8_t[]>(cap_);
+  const sa_family_t f = addrs_.empty() ? AF_INET : addrs_[0].ss.ss_family;
+  outq_survives_reset_ = f == AF_INET || f == AF_INET6;
+}
+
+TcpTransport::~TcpTransport() { close_fd(); }
+
+void TcpTransport::set_stream_preamble(std::span<const std::uint8_t> msg) {
+  preamble_.assign(msg.begin(), msg.end());
+}
+
+void TcpTransport::close_fd() noexcept {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept {
+  if (state_ == State::kClosed) {
+    drop(TransportDrop::shutdown);
+    return;
+  }
+  if (msg.empty()) {  // nothing to deliver
+    counters_.messages_sent.inc();
+    return;
+  }
+  const std::uint64_t n = msg.size();
+  if (n > cap_ - (tail_ - head_)) {
+    release_acked();  // acks may have arrived since the last poll
+    if (n > cap_ - (tail_ - head_)) {
+      drop(TransportDrop::buffer_full);
+      return;
+    }
+  }
+  try {
+    lengths_.push_back(static_cast<std::uint32_t>(n));  // bounded by the ring: one per held message
+  } catch (...) {
+    drop(TransportDrop::buffer_full);
+    return;
+  }
+  const std::uint64_t pos = tail_ % cap_;
+  const std::uint64_t first = std::min(n, cap_ - pos);
+  std::memcpy(&ring_[pos], msg.data(), first);
+  if (first < n) std::memcpy(&ring_[0], msg.data() + first, n - first);
+  tail_ += n;
+  const std::uint64_t seq = head_seq_ + lengths_.size() - 1;
+  write_pending(now_ns);
+  if (unsent_seq_ <= seq) counters_.messages_buffered.inc();
+}
+
+void TcpTransport::poll(std::uint64_t now_ns) noexcept {
+  switch (state_) {
+    case State::kClosed:
+      return;
+    case State::kDown:
+      if (now_ns >= next_attempt_ns_) start_connect(now_ns);
+      return;
+    case State::kConnecting:
+      check_connect(now_ns);
+      return;
+    case State::kConnected:
+      check_peer_closed(now_ns);
+      write_pending(now_ns);
+      return;
+  }
+}
+
+void TcpTransport::start_connect(std::uint64_t now_ns) noexcept {
+  // Several addresses (a name with A and AAAA records): one per attempt, in turn.
+  const SockAddr& a = addrs_[next_addr_++ % addrs_.size()];
+  fd_ = ::socket(a.ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) {
+    connect_failed(now_ns);
+    return;
+  }
+  if (::connect(fd_, reinterpret_cast<const sockaddr*>(&a.ss), a.len) == 0) {
+    on_connected(now_ns);
+  } else if (errno == EINPROGRESS) {
+    state_ = State::kConnecting;
+    connect_started_ns_ = now_ns;
+  } else {
+    connect_failed(now_ns);
+  }
+}
+
+void TcpTransport::check_connect(std::uint64_t now_ns) noexcept {
+  pollfd p{fd_, POLLOUT, 0};
+  const int r = ::poll(&p, 1, 0);
+  if (r > 0) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0)
+      on_connected(now_ns);
+    else
+      connect_failed(now_ns);
+  } else if (now_ns - connect_started_ns_ >= opts_.connect_timeout_ms * kNsPerMs) {
+    connect_failed(now_ns);
+  }
+}
+
+void TcpTransport::connect_failed(std::uint64_t now_ns) noexcept {
+  counters_.connect_failures.inc();
+  close_fd();
+  state_ = State::kDown;
+  next_attempt_ns_ = now_ns + backoff_ms_ * kNsPerMs;
+  backoff_ms_ = std::min(backoff_ms_ * 2, opts_.reconnect_max_ms);
+}
+
+void TcpTransport::on_connected(std::uint64_t now_ns) noexcept {
+  state_ = State::kConnected;
+  ++epoch_;
+  if (epoch_ > 1) counters_.reconnects.inc();
+  backoff_ms_ = opts_.reconnect_min_ms;
+  try {
+    conn_preamble_ = preamble_;
+  } catch (...) {
+    conn_preamble_.clear();  // out of memory: the encoder's own template resend still follows the epoch
+  }
+  preamble_written_ = 0;
+  // Everything not acknowledged goes again, from a message boundary.
+  cursor_ = cursor_msg_off_ = conn_start_ = head_;
+  cursor_seq_ = head_seq_;
+  write_pending(now_ns);
+}
+
+void TcpTransport::connection_lost(std::uint64_t now_ns) noexcept {
+  // TCP: SIOCOUTQ is write_seq - snd_una, which a reset leaves intact: the
+  // last acks still count, and what they did not cover is resent.
+  release_acked();
+  close_fd();
+  counters_.connection_losses.inc();
+  state_ = State::kDown;
+  backoff_ms_ = opts_.reconnect_min_ms;
+  // Not at once: a collector that accepts and closes must not make us spin.
+  next_attempt_ns_ = now_ns + backoff_ms_ * kNsPerMs;
+}
+
+void TcpTransport::check_peer_closed(std::uint64_t now_ns) noexcept {
+  // A collector never sends; reading is how a close (EOF) or reset shows
+  // when we have nothing to write. Stray bytes are discarded.
+  std::uint8_t sink[512];
+  for (int i = 0; i < 16; ++i) {
+    const ssize_t r = ::recv(fd_, sink, sizeof sink, MSG_DONTWAIT);
+    if (r > 0) continue;
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    connection_lost(now_ns);  // EOF or error
+    return;
+  }
+}
+
+void TcpTransport::write_pending(std::uint64_t now_ns) noexcept {
+  if (state_ != State::kConnected) return;
+  for (;;) {
+    iovec iov[3];
+    int n_iov = 0;
+    const std::size_t pre_left = conn_preamble_.size() - preamble_written_;
+    if (pre_left > 0) iov[n_iov++] = {conn_preamble_.data() + preamble_written_, pre_left};
+    const std::uint64_t left = tail_ - cursor_;
+    if (left > 0) {
+      const std::uint64_t pos = cursor_ % cap_;
+      const std::uint64_t first = std::min(left, cap_ - pos);
+      iov[n_iov++] = {&ring_[pos], first};
+      if (first < left) iov[n_iov++] = {&ring_[0], left - first};
+    }
+    if (n_iov == 0) break;
+    msghdr mh{};
+    mh.msg_iov = iov;
+    mh.msg_iovlen = static_cast<std::size_t>(n_iov);
+    const ssize_t r = ::sendmsg(fd_, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;  // socket full: the ring holds the rest
+      connection_lost(now_ns);
+      return;
+    }
+    std::uint64_t w = static_cast<std::uint64_t>(r);
+    const std::uint64_t pre = std::min<std::uint64_t>(w, pre_left);
+    preamble_written_ += pre;
+    w -= pre;
+    cursor_ += w;
+    // Count each message once, when its last byte first reaches the kernel.
+    while (cursor_seq_ < head_seq_ + lengths_.size() && cursor_ >= cursor_msg_off_ + len_of(cursor_seq_)) {
+      const std::uint32_t len = len_of(cursor_seq_);
+      if (cursor_seq_ >= unsent_seq_) {
+        counters_.messages_sent.inc();
+        counters_.bytes_sent.add(len);
+        unsent_seq_ = cursor_seq_ + 1;
+      } else {
+        counters_.messages_resent.inc();
+      }
+      cursor_msg_off_ += len;
+      ++cursor_seq_;
+    }
+  }
+  release_acked();
+}
+
+void TcpTransport::release_acked() noexcept {
+  if (fd_ < 0 || state_ != State::kConnected) return;
+  int outq = 0;
+  if (::ioctl(fd_, SIOCOUTQ, &outq) != 0 || outq < 0) return;
+  if (!outq_survives_reset_) {
+    // A Unix peer that closes frees what it had not read, and our count
+    // drops as if it had been consumed. The peer marks us shut down before
+    // it frees, so a peer still there after the reading makes it good.
+    std::uint8_t b;
+    const ssize_t r = ::recv(fd_, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (!(r > 0 || (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)))) return;
+  }
+  const std::uint64_t written = preamble_written_ + (cursor_ - conn_start_);
+  const std::uint64_t unacked = std::min<std::uint64_t>(static_cast<std::uint64_t>(outq), written);
+  const std::uint64_t acked = written - unacked;
+  const std::uint64_t pre = conn_preamble_.size();
+  const std::uint64_t ring_acked = conn_start_ + (acked > pre ? acked - pre : 0);
+  while (!lengths_.empty() && head_ + lengths_.front() <= ring_acked) {
+    head_ += lengths_.front();
+    lengths_.pop_front();
+    ++head_seq_;
+  }
+}
+
+bool TcpTransport::drain(std::uint64_t deadline_ns) noexcept {
+  if (state_ == State::kClosed) return lengths_.empty();
+  for (;;) {
+    const std::uint64_t now = steady_now_ns();
+    poll(now);
+    if (lengths_.empty() || now >= deadline_ns) break;
+    // Wait for the socket (or the next connect attempt) rather than spin,
+    // in slices short enough to notice acks and honour the deadline.
+    const std::uint64_t left_ms = (deadline_ns - now + kNsPerMs - 1) / kNsPerMs;
+    int ms = static_cast<int>(std::min<std::uint64_t>(left_ms, 10));
+    if (state_ == State::kConnected || state_ == State::kConnecting) {
+      const bool want_write = state_ == State::kConnecting || cursor_ < tail_ ||
+                              preamble_written_ < conn_preamble_.size();
+      if (!want_write) ms = std::min(ms, 1);  // all written: waiting for acks
+      pollfd p{fd_, static_cast<short>(want_write ? POLLOUT : POLLIN), 0};
+      ::poll(&p, 1, ms);
+    } else {
+      if (next_attempt_ns_ > now) {
+        const std::uint64_t until = (next_attempt_ns_ - now + kNsPerMs - 1) / kNsPerMs;
+        ms = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(ms), until));
+      }
+      sleep_ms(std::max(ms, 1));
+    }
+  }
+  const bool ok = lengths_.empty();
+  for (std::uint64_t seq = head_seq_; seq < head_seq_ + lengths_.size(); ++seq) {
+    if (seq >= unsent_seq_)
+      drop(TransportDrop::shutdown);
+    else
+      counters_.unacked_at_shutdown.inc();
+  }
+  head_seq_ += lengths_.size();
+  lengths_.clear();
+  head_ = tail_;
+  close_fd();  // graceful: the kernel still sends what it holds
+  state_ = State::kClosed;
+  return ok;
+}
+
+}  // namespace sf

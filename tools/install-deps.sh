@@ -9,6 +9,8 @@ packages=(
   libgtest-dev libbenchmark-dev libpcap-dev
   tshark   # independent packet counts, Community IDs and TCP streams for the real-capture tests
   tcpflow  # independent TCP stream reassembly, compared with --dump-streams
+  zlib1g-dev  # gzip for rotated JSON files
+  nfdump   # nfcapd: a real IPFIX collector for the export tests
 )
 
 missing=()

@@ -13,6 +13,10 @@ const char* usage_text() {
          "  -r, --read FILE     read packets from a pcap/pcapng capture\n"
          "  -w, --workers N     worker lcores, one flow-table shard each (1..128)\n"
          "      --json PATH     write flow records as JSON lines ('-' = stdout)\n"
+         "      --ipfix URL     also export IPFIX to udp://HOST:PORT, tcp://HOST:PORT or file:PATH\n"
+         "                      (repeatable: one exporter each)\n"
+         "      --ipfix-mode M  uniflow (one record per direction, default) or biflow (RFC 5103)\n"
+         "                      for the --ipfix exporters\n"
          "      --stats PATH    write the packet accounting report (JSON) at exit ('-' = stdout)\n"
          "      --dump-streams DIR  write each TCP direction's reassembled bytes to\n"
          "                      DIR/{src_ip}.{src_port}-{dst_ip}.{dst_port} (DIR must exist)\n"
@@ -23,12 +27,13 @@ const char* usage_text() {
 }
 
 Result<CliOptions> parse_cli(int argc, char** argv) {
-  enum { kJson = 1000, kStats, kCheck, kVersion, kDumpStreams };
+  enum { kJson = 1000, kStats, kCheck, kVersion, kDumpStreams, kIpfix, kIpfixMode };
   static const option long_opts[] = {
       {"config", required_argument, nullptr, 'c'}, {"read", required_argument, nullptr, 'r'},
       {"workers", required_argument, nullptr, 'w'}, {"json", required_argument, nullptr, kJson},
       {"stats", required_argument, nullptr, kStats}, {"dump-streams", required_argument, nullptr, kDumpStreams}, {"check-config", no_argument, nullptr, kCheck},
       {"version", no_argument, nullptr, kVersion}, {"help", no_argument, nullptr, 'h'},
+      {"ipfix", required_argument, nullptr, kIpfix}, {"ipfix-mode", required_argument, nullptr, kIpfixMode},
       {nullptr, 0, nullptr, 0}};
   CliOptions o;
   opterr = 0;
@@ -51,6 +56,23 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
       case kJson: o.json_path = optarg; break;
       case kStats: o.stats_path = optarg; break;
       case kDumpStreams: o.dump_streams_dir = optarg; break;
+      case kIpfix: {
+        const std::string url = optarg;
+        if (url.rfind("udp://", 0) != 0 && url.rfind("tcp://", 0) != 0 && url.rfind("file:", 0) != 0) {
+          return make_error("--ipfix: expected udp://HOST:PORT, tcp://HOST:PORT or file:PATH, got '" + url + "'");
+        }
+        o.ipfix_targets.push_back(url);
+        break;
+      }
+      case kIpfixMode:
+        if (std::strcmp(optarg, "uniflow") == 0) {
+          o.ipfix_mode = IpfixRecordMode::Uniflow;
+        } else if (std::strcmp(optarg, "biflow") == 0) {
+          o.ipfix_mode = IpfixRecordMode::Biflow;
+        } else {
+          return make_error(std::string("--ipfix-mode: expected uniflow or biflow, got '") + optarg + "'");
+        }
+        break;
       case kCheck: o.check_config = true; break;
       case kVersion: o.version = true; break;
       case 'h': o.help = true; break;
@@ -58,6 +80,7 @@ Result<CliOptions> parse_cli(int argc, char** argv) {
       default: return make_error(std::string("unknown option ") + argv[optind - 1]);
     }
   }
+  if (o.ipfix_mode && o.ipfix_targets.empty()) return make_error("--ipfix-mode needs --ipfix URL");
   for (int i = optind; i < argc; ++i) {
     if (i == optind && std::strcmp(argv[i - 1], "--") != 0) {
       return make_error(std::string("unexpected argument '") + argv[i] + "' (EAL arguments go after --)");
@@ -73,6 +96,12 @@ void apply_cli(const CliOptions& cli, Config& config) {
   if (cli.json_path) config.exports.json.path = *cli.json_path;
   if (cli.dump_streams_dir) config.tcp.dump_streams_dir = *cli.dump_streams_dir;
   if (cli.stats_path) config.stats_path = *cli.stats_path;
+  for (const std::string& url : cli.ipfix_targets) {
+    IpfixExportConfig x;
+    x.target = url;
+    if (cli.ipfix_mode) x.mode = *cli.ipfix_mode;
+    config.exports.ipfix.push_back(x);
+  }
   config.exports.json.enabled = !config.exports.json.path.empty();
 }
 

@@ -17,6 +17,8 @@ struct CliOptions {
   std::optional<std::string> json_path;
   std::optional<std::string> dump_streams_dir;
   std::optional<std::string> stats_path;
+  std::vector<std::string> ipfix_targets;      // --ipfix, in order
+  std::optional<IpfixRecordMode> ipfix_mode;   // --ipfix-mode
   bool check_config = false;
   bool version = false;
   bool help = false;

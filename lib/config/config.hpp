@@ -88,10 +88,31 @@ struct TcpConfig {
 struct JsonExportConfig {
   bool enabled = false;  // export.json.path set (or --json)
   std::string path;      // export.json.path: file, or "-" for stdout
+  // export.json.rotate_mb / rotate_seconds: start a new file after this much
+  // or this long (0 = never); files are published by atomic rename.
+  std::uint32_t rotate_mb = 0;
+  std::uint32_t rotate_seconds = 0;
+  bool gzip = false;     // export.json.gzip
+};
+
+enum class IpfixRecordMode : std::uint8_t { Uniflow, Biflow };
+
+struct IpfixExportConfig {
+  std::string target;  // export.ipfix[i].target: udp://HOST:PORT, tcp://HOST:PORT or file:PATH
+  IpfixRecordMode mode = IpfixRecordMode::Uniflow;  // uniflow|biflow (RFC 5103)
+  std::uint32_t observation_domain = 1;
+  std::uint32_t template_refresh_s = 60;  // UDP: templates resent at least this often
+  std::uint32_t max_message_bytes = 0;    // 0: 1400 over UDP, 65535 over TCP and to files
+  std::uint32_t buffer_mb = 8;            // TCP: bytes kept while the collector is down
+  bool metadata = true;                   // SNI, DNS name, conn_state, community id... (docs/IPFIX.md)
 };
 
 struct ExportConfig {
   JsonExportConfig json;
+  std::vector<IpfixExportConfig> ipfix;  // export.ipfix: any number of IPFIX exporters
+  // export.drain_timeout_ms: at the end of input or on a signal, how long the
+  // exporters may take to deliver what they hold; the rest is counted.
+  std::uint32_t drain_timeout_ms = 10000;
   // export.community_id_seed: seed of each record's Community ID (0..65535); tools
   // that are to agree on ids must use the same seed.
   std::uint32_t community_id_seed = 0;

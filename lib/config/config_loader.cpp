@@ -105,7 +105,25 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                                 })},
               })},
       {"export", r.section({
-                     {"json", r.section({{"path", r.string(c.exports.json.path)}})},
+                     {"json", r.section({
+                                  {"path", r.string(c.exports.json.path)},
+                                  {"rotate_mb", r.u32(c.exports.json.rotate_mb, {0, 1u << 20})},
+                                  {"rotate_seconds", r.u32(c.exports.json.rotate_seconds, {0, 604800})},
+                                  {"gzip", r.boolean(c.exports.json.gzip)},
+                              })},
+                     {"ipfix", r.section_list<IpfixExportConfig>(c.exports.ipfix, [&r](IpfixExportConfig& x) {
+                        return SchemaReader::Entries{
+                            {"target", r.string(x.target)},
+                            {"mode", r.enumeration(x.mode, {{"uniflow", IpfixRecordMode::Uniflow},
+                                                            {"biflow", IpfixRecordMode::Biflow}})},
+                            {"observation_domain", r.u32(x.observation_domain, {0, 0xFFFF'FFFFu})},
+                            {"template_refresh_s", r.u32(x.template_refresh_s, {0, 86400})},
+                            {"max_message_bytes", r.u32(x.max_message_bytes, {0, 65535})},
+                            {"buffer_mb", r.u32(x.buffer_mb, {1, 4096})},
+                            {"metadata", r.boolean(x.metadata)},
+                        };
+                      })},
+                     {"drain_timeout_ms", r.u32(c.exports.drain_timeout_ms, {0, kTimeoutMaxMs})},
                      {"community_id_seed", r.u32(c.exports.community_id_seed, {0, 65535})},
                  })},
       {"input", r.section({{"read", r.string(c.read_path)}})},
@@ -136,6 +154,17 @@ Result<Config> load_document(const std::string& yaml_text) {
   if (cfg.dns_cache.min_ttl_s > cfg.dns_cache.max_ttl_s) {
     return make_error("app.dns_cache.min_ttl_s: " + std::to_string(cfg.dns_cache.min_ttl_s) +
                       " is above app.dns_cache.max_ttl_s (" + std::to_string(cfg.dns_cache.max_ttl_s) + ")");
+  }
+  for (std::size_t i = 0; i < cfg.exports.ipfix.size(); ++i) {
+    const IpfixExportConfig& x = cfg.exports.ipfix[i];
+    if (x.target.rfind("udp://", 0) != 0 && x.target.rfind("tcp://", 0) != 0 && x.target.rfind("file:", 0) != 0) {
+      return make_error("export.ipfix[" + std::to_string(i) + "].target: expected udp://HOST:PORT, tcp://HOST:PORT or "
+                        "file:PATH, got '" + x.target + "'");
+    }
+    if (x.max_message_bytes != 0 && x.max_message_bytes < 512) {
+      return make_error("export.ipfix[" + std::to_string(i) + "].max_message_bytes: " +
+                        std::to_string(x.max_message_bytes) + " is below 512 (0 = the transport's default)");
+    }
   }
   cfg.exports.json.enabled = !cfg.exports.json.path.empty();
   return cfg;

@@ -42,6 +42,10 @@ class SchemaReader {
   Handler string_list(std::vector<std::string>& out);
   template <typename E>
   Handler enumeration(E& out, std::vector<std::pair<std::string_view, E>> choices);
+  // A list of maps, each read into a T{} with the entries make(item) gives
+  // (paths "key[i].name"); the list replaces the default when it is valid.
+  template <typename T>
+  Handler section_list(std::vector<T>& out, std::function<Entries(T&)> make);
 
   void error(const std::string& path, int line, const std::string& reason);
   void error_at(const std::string& path, const YAML::Node& key, const YAML::Node& value,
@@ -74,6 +78,36 @@ SchemaReader::Handler SchemaReader::enumeration(
     for (const auto& c : choices) names.push_back(c.first);
     std::size_t index = 0;
     if (enum_choice(key, value, path, names, index)) out = choices[index].second;
+  };
+}
+
+template <typename T>
+SchemaReader::Handler SchemaReader::section_list(std::vector<T>& out, std::function<Entries(T&)> make) {
+  return [this, &out, make = std::move(make)](const YAML::Node& key, const YAML::Node& value,
+                                              const std::string& path) {
+    if (value.IsNull()) {  // every item commented out
+      out.clear();
+      return;
+    }
+    if (!value.IsSequence()) {
+      error_at(path, key, value, "expected a list of maps, got " + describe(value));
+      return;
+    }
+    const std::size_t errors_before = errors_.size();
+    std::vector<T> items;
+    std::size_t i = 0;
+    for (const YAML::Node& item : value) {
+      const std::string item_path = path + "[" + std::to_string(i++) + "]";
+      T t{};
+      const Entries entries = make(t);
+      if (!item.IsMap()) {
+        error_at(item_path, key, item, "expected a map, got " + describe(item));
+        continue;
+      }
+      walk_map(item, item_path, entries);
+      items.push_back(std::move(t));
+    }
+    if (errors_.size() == errors_before) out = std::move(items);
   };
 }
 

@@ -79,6 +79,9 @@ struct alignas(64) DnsCache::Bucket {
   std::atomic<std::uint64_t> tags;  // byte i: slot i's tag (never 0), 0 = empty slot
   std::uint64_t unused_[6];
   std::atomic<std::uint64_t> expires_ns[kWays];
+  // When each slot's answer was seen: a key may hold several versions (a
+  // name that changed), and a lookup takes the newest one seen by then.
+  std::atomic<std::uint64_t> inserted_ns[kWays];
   struct Slot {
     std::atomic<std::uint64_t> addr[4];
     std::atomic<std::uint64_t> meta;  // ip version | name length << 8
@@ -86,8 +89,9 @@ struct alignas(64) DnsCache::Bucket {
   std::atomic<std::uint64_t> names[kWays][kNameWords];
 };
 static_assert(sizeof(DnsCache::Bucket::Slot) == 40);
-static_assert(offsetof(DnsCache::Bucket, expires_ns) == 64 && offsetof(DnsCache::Bucket, keys) == 128);
-static_assert(sizeof(DnsCache::Bucket) == 2496 && alignof(DnsCache::Bucket) == 64);
+static_assert(offsetof(DnsCache::Bucket, expires_ns) == 64 && offsetof(DnsCache::Bucket, inserted_ns) == 128 &&
+              offsetof(DnsCache::Bucket, keys) == 192);
+static_assert(sizeof(DnsCache::Bucket) == 2560 && alignof(DnsCache::Bucket) == 64);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 
 namespace {
@@ -149,9 +153,15 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
     return;
   }
 
+  std::uint64_t words[kNameWords];
+  const std::size_t n_words = (name.size() + 7) / 8;
+  words[n_words - 1] = 0;  // the tail bytes of the last word are never read; zero them anyway
+  std::memcpy(words, name.data(), name.size());
+
   // Only we write the bucket now: relaxed loads of it are exact.
   const std::uint64_t tags = b.tags.load(std::memory_order_relaxed);
-  unsigned same = kWays, empty = kWays, expired = kWays, soonest = 0;
+  unsigned newest = kWays, empty = kWays, expired = kWays, soonest = 0;
+  std::uint64_t newest_ns = 0;
   std::uint64_t soonest_exp = UINT64_MAX;
   for (unsigned i = 0; i < kWays; ++i) {
     const std::uint64_t t = tag_at(tags, i);
@@ -160,8 +170,11 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
       continue;
     }
     if (t == tag && key_is(b.keys[i], k, std::memory_order_relaxed)) {
-      same = i;
-      break;
+      const std::uint64_t ins = b.inserted_ns[i].load(std::memory_order_relaxed);
+      if (newest == kWays || ins >= newest_ns) {
+        newest = i;
+        newest_ns = ins;
+      }
     }
     const std::uint64_t exp = b.expires_ns[i].load(std::memory_order_relaxed);
     if (exp <= now_ns) {
@@ -171,9 +184,20 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
       soonest = i;
     }
   }
+  // The same name again for the key's newest version: only its expiry moves.
+  // A different name is a new version beside the old one, which still names
+  // flows that started before this answer (so a record's name does not
+  // depend on when the exporter got to it).
+  bool same_name = false;
+  if (newest != kWays && (b.keys[newest].meta.load(std::memory_order_relaxed) >> 8) == name.size()) {
+    same_name = true;
+    for (std::size_t i = 0; i < n_words && same_name; ++i) {
+      same_name = b.names[newest][i].load(std::memory_order_relaxed) == words[i];
+    }
+  }
   unsigned slot;
-  if (same != kWays) {
-    slot = same;
+  if (same_name) {
+    slot = newest;
     c.updates.inc();
   } else {
     c.inserts.inc();
@@ -191,10 +215,12 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
   const std::uint64_t ttl_ns =
       std::min(std::max(static_cast<std::uint64_t>(ttl_s) * kNsPerS, min_ttl_ns_), max_ttl_ns_);
   const std::uint64_t expires = now_ns > UINT64_MAX - ttl_ns ? UINT64_MAX : now_ns + ttl_ns;
-  std::uint64_t words[kNameWords];
-  const std::size_t n_words = (name.size() + 7) / 8;
-  words[n_words - 1] = 0;  // the tail bytes of the last word are never read; zero them anyway
-  std::memcpy(words, name.data(), name.size());
+  if (same_name) {
+    const std::uint64_t old = b.expires_ns[slot].load(std::memory_order_relaxed);
+    b.expires_ns[slot].store(std::max(old, expires), std::memory_order_release);
+    b.seq.store(s + 2, std::memory_order_release);
+    return;
+  }
 
   // Release stores: a reader whose acquire load sees any of them also sees the
   // odd sequence, so its final sequence check fails.
@@ -202,6 +228,7 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
   for (unsigned i = 0; i < 4; ++i) sl.addr[i].store(k.w[i], std::memory_order_release);
   sl.meta.store(meta_of(k.version, name.size()), std::memory_order_release);
   b.expires_ns[slot].store(expires, std::memory_order_release);
+  b.inserted_ns[slot].store(now_ns, std::memory_order_release);
   for (std::size_t i = 0; i < n_words; ++i) b.names[slot][i].store(words[i], std::memory_order_release);
   const std::uint64_t new_tags = (tags & ~(0xffULL << (8 * slot))) | (tag << (8 * slot));
   b.tags.store(new_tags, std::memory_order_release);
@@ -228,17 +255,26 @@ std::size_t DnsCache::lookup(std::uint8_t ip_version, const std::uint8_t* client
     const std::uint64_t s1 = b.seq.load(std::memory_order_acquire);
     if ((s1 & 1) != 0) continue;
     const std::uint64_t tags = b.tags.load(std::memory_order_acquire);
-    std::size_t len = 0;
+    // The key's newest version seen by at_ns and not expired at it.
+    unsigned best = kWays;
+    std::uint64_t best_ns = 0;
     for (unsigned i = 0; i < kWays; ++i) {
       if (tag_at(tags, i) != tag || !key_is(b.keys[i], k, std::memory_order_acquire)) continue;
-      if (at_ns >= b.expires_ns[i].load(std::memory_order_acquire)) break;  // expired for this flow
+      const std::uint64_t ins = b.inserted_ns[i].load(std::memory_order_acquire);
+      if (ins > at_ns || at_ns >= b.expires_ns[i].load(std::memory_order_acquire)) continue;
+      if (best == kWays || ins >= best_ns) {
+        best = i;
+        best_ns = ins;
+      }
+    }
+    std::size_t len = 0;
+    for (unsigned i = best; i < kWays; i = kWays) {
       len = static_cast<std::size_t>(b.keys[i].meta.load(std::memory_order_acquire) >> 8);
       // A torn meta could say anything: never copy more than a slot holds.
       if (len > kMaxNameLength) len = kMaxNameLength;
       if (len > cap - 1) len = cap - 1;
       const std::size_t n_words = (len + 7) / 8;
       for (std::size_t w = 0; w < n_words; ++w) words[w] = b.names[i][w].load(std::memory_order_acquire);
-      break;
     }
     if (b.seq.load(std::memory_order_acquire) != s1) continue;  // a writer came by: copy again
     if (len == 0) {

@@ -18,9 +18,15 @@
 //     read with acquire loads (plain MOVs on x86), so the seqlock is correct in
 //     the C++ memory model and visible to ThreadSanitizer without fences
 //     (GCC's TSan does not model atomic_thread_fence).
-// Replacement within a bucket: same key -> overwrite (update); else an empty
-// slot; else the first slot expired at now_ns (expired); else the slot that
-// expires soonest (evicted).
+// Versions: the same name again for a key refreshes its newest entry's
+// expiry (updates); a different name is a new entry beside the old one, and
+// lookup(at) returns the newest entry seen at or before `at` that has not
+// expired at `at`. So a record is named by the answer current when its flow
+// started, whether the exporter reads the cache before or after a later
+// answer arrives: names do not depend on thread timing.
+// Replacement within a bucket for a new entry: an empty slot; else the first
+// slot expired at now_ns (expired); else the slot that expires soonest
+// (evicted).
 //
 // Why this structure: measured with tests/bench/dns_cache_bench.cpp (release
 // build, `micro_bench --benchmark_filter=DnsCache`), on a VM with 2 vCPUs
@@ -78,7 +84,7 @@ struct DnsCacheConfig {
 // expired entry.
 struct alignas(64) DnsCacheWriterCounters {
   Counter inserts;           // new key written
-  Counter updates;           // same key overwritten (new name and/or expiry)
+  Counter updates;           // same key, same name as its newest entry: the expiry moved
   Counter evicted;           // of inserts: replaced the live entry expiring soonest
   Counter expired;           // of inserts: reused an entry already expired at now_ns
   Counter insert_contended;  // dropped: another writer held the bucket

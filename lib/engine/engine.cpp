@@ -21,7 +21,10 @@
 #include "engine/worker.hpp"
 #include "appmeta/app_tracker.hpp"
 #include "engine/worker_order_gate.hpp"
-#include "export/json_exporter.hpp"
+#include "export/export_fanout.hpp"
+#include "export/exporter.hpp"
+#include "export/ipfix_sink.hpp"
+#include "export/json_sink.hpp"
 #include "streamdump/stream_dump_writer.hpp"
 #include "tcp/reassembler.hpp"
 
@@ -35,7 +38,9 @@ struct Engine::Impl {
   std::vector<rte_ring*> rings;  // [rx * n_workers + w]
   std::vector<RxCounters> rx_counters;
   std::vector<WorkerCounters> worker_counters;
-  std::vector<std::unique_ptr<ExportChannel>> channels;
+  std::vector<std::unique_ptr<ExportChannel>> channels;  // [exporter * n_workers + worker]
+  std::vector<std::unique_ptr<ExportFanout>> fanouts;    // [worker]
+  std::vector<std::unique_ptr<Exporter>> exporters;      // JSON first, then each IPFIX target
   std::vector<std::unique_ptr<FlowTracker>> trackers;
   std::vector<Worker> workers;
   std::unique_ptr<PacketSource> source;
@@ -45,7 +50,6 @@ struct Engine::Impl {
   std::vector<std::unique_ptr<RxStage>> rtc_stages;
   std::vector<RtcWorker> rtc_workers;
   RxLoop rx_loop;
-  std::unique_ptr<JsonExporter> exporter;
   std::vector<ReassemblyCounters> reassembly_counters;
   std::vector<std::unique_ptr<Reassembler>> reassemblers;  // one per worker; empty when off
   std::unique_ptr<StreamDumpWriter> dump_writer;         // --dump-streams
@@ -56,12 +60,13 @@ struct Engine::Impl {
   // their flow's first packet (worker_order_gate.hpp). Empty otherwise.
   std::vector<WorkerProgress> worker_progress;
   std::vector<std::unique_ptr<WorkerOrderGate>> gates;
-  std::vector<ExportChannel*> channel_ptrs;
   double wall_seconds = 0;
 
   ~Impl() {
     trackers.clear();  // before the EAL memory they live in goes away
     apps.clear();
+    exporters.clear();
+    fanouts.clear();
     reassemblers.clear();
     channels.clear();
     for (rte_ring* r : rings) rte_ring_free(r);
@@ -167,17 +172,35 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
   if (e.dns_cache && !run_to_completion && n_rx == 1 && wait_rings && n_workers > 1) {
     e.worker_progress = std::vector<WorkerProgress>(n_workers);
   }
+  // The exporters' sinks open now: a bad path or target is a start-up error.
+  std::vector<std::pair<std::string, std::unique_ptr<RecordSink>>> sinks;
+  if (c.exports.json.enabled) {
+    // The loader keeps the seed in 0..65535.
+    auto js = JsonSink::open(c.exports.json, static_cast<std::uint16_t>(c.exports.community_id_seed));
+    if (!js) return make_error(js.error());
+    sinks.emplace_back("json", std::move(js.value()));
+  }
+  for (std::size_t i = 0; i < c.exports.ipfix.size(); ++i) {
+    auto is = open_ipfix_sink(c.exports.ipfix[i], static_cast<std::uint16_t>(c.exports.community_id_seed));
+    if (!is) return make_error("export.ipfix[" + std::to_string(i) + "] " + c.exports.ipfix[i].target + ": " + is.error());
+    sinks.emplace_back("ipfix" + std::to_string(i), std::move(is.value()));
+  }
   e.workers.resize(run_to_completion ? 0 : n_workers);
   for (std::uint32_t w = 0; w < n_workers; ++w) {
-    auto ch = ExportChannel::create("sf_export_w" + std::to_string(w), c.rings.export_size, socket, wait_rings);
-    if (!ch) return make_error(ch.error());
-    e.channels.emplace_back(ch.value());
+    std::vector<ExportChannel*> mine;
+    for (std::size_t x = 0; x < sinks.size(); ++x) {
+      auto ch = ExportChannel::create("sf_x" + std::to_string(x) + "_w" + std::to_string(w), c.rings.export_size,
+                                      socket, wait_rings);
+      if (!ch) return make_error(ch.error());
+      e.channels.emplace_back(ch.value());
+      mine.push_back(e.channels.back().get());
+    }
+    e.fanouts.push_back(std::make_unique<ExportFanout>(std::move(mine)));
     auto table = FlowTable::create("sf_flows_w" + std::to_string(w), c.flow_table.capacity_per_worker, e.hash_seed, socket);
     if (!table) return make_error(table.error());
     e.trackers.push_back(std::make_unique<FlowTracker>(std::unique_ptr<FlowTable>(table.value()), timeouts,
                                                        c.flow_table.on_full, static_cast<std::uint16_t>(w),
-                                                       *e.channels.back(), e.worker_counters[w]));
-    e.channel_ptrs.push_back(e.channels.back().get());
+                                                       *e.fanouts.back(), e.worker_counters[w]));
     StreamDumpConsumer* dump = e.dump_writer ? &e.dump_writer->consumer(w) : nullptr;
     if (c.tcp.reassembly_enabled) {
       try {
@@ -213,7 +236,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     wk.id = static_cast<std::uint16_t>(w);
     for (std::uint32_t r = 0; r < n_rx; ++r) wk.rx_rings.push_back(e.rings[r * n_workers + w]);
     wk.tracker = e.trackers.back().get();
-    wk.channel = e.channels.back().get();
+    wk.channel = e.fanouts.back().get();
     wk.dump = dump;
     wk.counters = &e.worker_counters[w];
     wk.control = e.control.get();
@@ -249,7 +272,7 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
       rw.pool = e.pool;
       rw.stage = e.rtc_stages.back().get();
       rw.tracker = e.trackers[w].get();
-      rw.channel = e.channels[w].get();
+      rw.channel = e.fanouts[w].get();
       rw.dump = e.dump_writer ? &e.dump_writer->consumer(w) : nullptr;
       rw.control = e.control.get();
       rw.progress = &e.control->rx[w];
@@ -266,28 +289,21 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
                        &e.rx_counters[0], c.burst_size, c.lcores.idle_yield};
   }
 
-  if (c.exports.json.enabled) {
-    // The loader keeps the seed in 0..65535.
-    const auto cid_seed = static_cast<std::uint16_t>(c.exports.community_id_seed);
-    auto ex = JsonExporter::open(c.exports.json.path, cid_seed, e.dns_cache.get());
-    if (!ex) return make_error(ex.error());
-    e.exporter.reset(ex.value());
-  } else {
-    e.exporter.reset(JsonExporter::discard());
+  // Exporter x drains channel x of every worker.
+  const std::uint64_t drain_ns = std::uint64_t{c.exports.drain_timeout_ms} * 1000000;
+  for (std::size_t x = 0; x < sinks.size(); ++x) {
+    std::vector<ExportChannel*> column;
+    for (std::uint32_t w = 0; w < n_workers; ++w) column.push_back(e.channels[w * sinks.size() + x].get());
+    e.exporters.push_back(std::make_unique<Exporter>(sinks[x].first, std::move(sinks[x].second), std::move(column),
+                                                     e.dns_cache.get(), drain_ns));
   }
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
 namespace {
 
-struct ExporterArgs {
-  JsonExporter* exporter;
-  const std::vector<ExportChannel*>* channels;
-};
-
 void* exporter_thread(void* arg) {
-  auto* a = static_cast<ExporterArgs*>(arg);
-  a->exporter->run(*a->channels);
+  static_cast<Exporter*>(arg)->run();
   return nullptr;
 }
 
@@ -310,15 +326,21 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
     return make_error("cannot start the stream dump thread");
   }
 
-  // The exporter is a control thread: not pinned to a datapath core.
-  ExporterArgs args{e.exporter.get(), &e.channel_ptrs};
-  pthread_t exporter_tid;
-  if (rte_ctrl_thread_create(&exporter_tid, "sf-export-json", nullptr, exporter_thread, &args) != 0) {
-    if (e.dump_writer) {
-      e.dump_writer->stop();  // a forced end: no worker will close its consumer
-      pthread_join(dump_tid, nullptr);
+  // Exporters are control threads: not pinned to a datapath core.
+  std::vector<pthread_t> exporter_tids;
+  for (auto& x : e.exporters) {
+    pthread_t tid;
+    if (rte_ctrl_thread_create(&tid, ("sf-x-" + x->name()).c_str(), nullptr, exporter_thread, x.get()) != 0) {
+      // Nothing has run yet: close every channel so the started ones end.
+      for (auto& f : e.fanouts) f->close();
+      for (pthread_t t : exporter_tids) pthread_join(t, nullptr);
+      if (e.dump_writer) {
+        e.dump_writer->stop();  // a forced end: no worker will close its consumer
+        pthread_join(dump_tid, nullptr);
+      }
+      return make_error("cannot start the exporter thread for " + x->name());
     }
-    return make_error("cannot start the exporter thread");
+    exporter_tids.push_back(tid);
   }
 
   // Worker lcores in id order: RX first, then workers.
@@ -346,10 +368,14 @@ Status Engine::run(const std::function<bool()>& stop_requested) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   rte_eal_mp_wait_lcore();
-  pthread_join(exporter_tid, nullptr);
+  for (pthread_t t : exporter_tids) pthread_join(t, nullptr);
   if (e.dump_writer) pthread_join(dump_tid, nullptr);
   e.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (e.exporter->failed()) return make_error("the JSON exporter could not write every record (see the log)");
+  for (const auto& x : e.exporters) {
+    if (x->sink().failed()) {
+      return make_error("the " + x->name() + " exporter could not write every record: " + x->sink().report().first_error);
+    }
+  }
   if (e.dump_writer && e.dump_writer->failed()) {
     return make_error("--dump-streams: not every byte reached the disk: " + e.dump_writer->report().first_error);
   }
@@ -385,8 +411,6 @@ EngineReport Engine::report() const {
     r.flows_packets += c.packets_exported.get();
     r.table_full += c.table_full.get();
     r.table_full_events += c.table_full_events.get();
-    r.export_dropped_packets += c.export_dropped_packets.get();
-    r.export_dropped_records += c.export_dropped_records.get();
     r.flows_created += c.flows_created.get();
     for (unsigned i = 0; i < kEndReasonCount; ++i) r.records[i] += c.records[i].get();
     r.packets_per_worker.push_back(c.packets.get());
@@ -442,13 +466,37 @@ EngineReport Engine::report() const {
   }
   r.dns_cache_enabled = e.dns_cache != nullptr;
   if (e.dns_cache) r.dns_cache_capacity = e.dns_cache->capacity();
-  const DnsCacheReaderCounters& dr = e.exporter->dns_cache_counters();
-  r.dns_cache_hits = dr.hits.get();
-  r.dns_cache_misses = dr.misses.get();
-  const ExporterCounters& x = e.exporter->counters();
-  r.records_written = x.records_written.get();
-  r.records_write_failed = x.records_failed.get();
-  r.packets_write_failed = x.packets_failed.get();
+  for (std::size_t i = 0; i < e.exporters.size(); ++i) {
+    const Exporter& x = *e.exporters[i];
+    r.dns_cache_hits += x.dns_cache_counters().hits.get();
+    r.dns_cache_misses += x.dns_cache_counters().misses.get();
+    ExporterReport xr;
+    xr.name = x.name();
+    for (const auto& f : e.fanouts) {
+      xr.dropped_queue_full_records += f->dropped(i).records.get();
+      xr.dropped_queue_full_packets += f->dropped(i).packets.get();
+    }
+    xr.records_in = x.counters().records_in.get();
+    xr.packets_in = x.counters().packets_in.get();
+    xr.undelivered_records = x.counters().records_undelivered.get();
+    xr.undelivered_packets = x.counters().packets_undelivered.get();
+    xr.sequence_gaps = x.counters().sequence_gaps.get();
+    xr.sink = x.sink().report();
+    r.export_dropped_records += xr.dropped_queue_full_records;
+    r.export_dropped_packets += xr.dropped_queue_full_packets;
+    if (x.name() == "json") {
+      r.records_written = xr.sink.records_delivered;
+      for (const SinkLoss& l : xr.sink.lost) {
+        r.records_write_failed += l.records;
+        r.packets_write_failed += l.packets;
+      }
+    }
+    r.exporters.push_back(std::move(xr));
+  }
+  for (const auto& f : e.fanouts) {
+    r.records_produced += f->counters().records_produced.get();
+    r.packets_produced += f->counters().packets_produced.get();
+  }
   r.capture_error = e.source ? e.source->error() : std::string();
   r.capture_warning = e.source ? e.source->warning() : std::string();
   r.workers = static_cast<std::uint32_t>(e.trackers.size());

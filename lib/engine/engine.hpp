@@ -13,9 +13,24 @@
 #include "common/result.hpp"
 #include "config/config.hpp"
 #include "engine/packet_source.hpp"
+#include "export/record_sink.hpp"
 #include "metrics/lcore_counters.hpp"
 
 namespace sf {
+
+// One exporter's figures: records_produced (the run's) = dropped_queue_full +
+// records_in, and records_in = delivered + lost (by reason) + undelivered.
+struct ExporterReport {
+  std::string name;
+  std::uint64_t dropped_queue_full_records = 0;  // its queue was full (live traffic)
+  std::uint64_t dropped_queue_full_packets = 0;
+  std::uint64_t records_in = 0;
+  std::uint64_t packets_in = 0;
+  std::uint64_t undelivered_records = 0;  // still queued at the drain deadline
+  std::uint64_t undelivered_packets = 0;
+  std::uint64_t sequence_gaps = 0;
+  SinkReport sink;
+};
 
 // Totals after a run: the conservation figures and what produced them.
 struct EngineReport {
@@ -31,8 +46,11 @@ struct EngineReport {
   std::uint64_t ring_full = 0;
   std::uint64_t table_full = 0;
   std::uint64_t table_full_events = 0;
-  std::uint64_t export_dropped_packets = 0;
+  std::uint64_t export_dropped_packets = 0;  // summed over exporters: queues that were full
   std::uint64_t export_dropped_records = 0;
+  std::uint64_t records_produced = 0;  // finished by the workers and offered to every exporter
+  std::uint64_t packets_produced = 0;
+  std::vector<ExporterReport> exporters;
   std::uint64_t flows_created = 0;
   std::uint64_t records[kEndReasonCount] = {};
   std::uint64_t records_written = 0;

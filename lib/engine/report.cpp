@@ -74,6 +74,35 @@ std::string app_json(const EngineReport& r) {
          ", \"order_timeouts\": " + num(r.name_order_timeouts) + "}}";
 }
 
+// Per exporter: produced = dropped_queue_full + received; received = delivered + lost + undelivered.
+std::string export_json(const EngineReport& r) {
+  std::string s = "{\"records_produced\": " + num(r.records_produced) + ", \"packets_produced\": " +
+                  num(r.packets_produced) + ", \"records_dropped\": " + num(r.export_dropped_records);
+  if (!r.exporters.empty() && r.exporters.front().name == "json") {
+    s += ", \"json\": {\"records_written\": " + num(r.records_written) + ", \"records_failed\": " +
+         num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) + "}";
+  }
+  s += ", \"exporters\": [";
+  for (std::size_t i = 0; i < r.exporters.size(); ++i) {
+    const ExporterReport& x = r.exporters[i];
+    s += std::string(i ? ", " : "") + "{\"name\": \"" + json_escape(x.name) + "\", \"records\": {\"dropped_queue_full\": " +
+         num(x.dropped_queue_full_records) + ", \"received\": " + num(x.records_in) + ", \"delivered\": " +
+         num(x.sink.records_delivered) + ", \"undelivered_at_deadline\": " + num(x.undelivered_records) + ", \"lost\": {";
+    for (std::size_t j = 0; j < x.sink.lost.size(); ++j) {
+      s += std::string(j ? ", " : "") + "\"" + json_escape(x.sink.lost[j].reason) + "\": " + num(x.sink.lost[j].records);
+    }
+    s += "}}, \"packets\": {\"dropped_queue_full\": " + num(x.dropped_queue_full_packets) + ", \"received\": " +
+         num(x.packets_in) + ", \"delivered\": " + num(x.sink.packets_delivered) + ", \"undelivered_at_deadline\": " +
+         num(x.undelivered_packets) + ", \"lost\": {";
+    for (std::size_t j = 0; j < x.sink.lost.size(); ++j) {
+      s += std::string(j ? ", " : "") + "\"" + json_escape(x.sink.lost[j].reason) + "\": " + num(x.sink.lost[j].packets);
+    }
+    s += "}}, \"sequence_gaps\": " + num(x.sequence_gaps) + ", \"first_error\": " +
+         (x.sink.first_error.empty() ? std::string("null") : "\"" + json_escape(x.sink.first_error) + "\"") + "}";
+  }
+  return s + "]}";
+}
+
 }  // namespace
 
 std::string stats_json(const EngineReport& r) {
@@ -86,7 +115,7 @@ std::string stats_json(const EngineReport& r) {
   }
   s += "},\n    \"fragments_unattributed\": " + num(r.fragments_unattributed) +
        ",\n    \"ring_full\": " + num(r.ring_full) + ",\n    \"table_full\": " + num(r.table_full) +
-       ",\n    \"export_dropped\": " + num(r.export_dropped_packets) + "\n  },\n  \"records\": {";
+       "\n  },\n  \"records\": {";
   std::uint64_t records_total = 0;
   for (unsigned i = 0; i < kEndReasonCount; ++i) {
     s += (i ? ", \"" : "\"") + std::string(end_reason_name(static_cast<EndReason>(i))) + "\": " + num(r.records[i]);
@@ -98,9 +127,7 @@ std::string stats_json(const EngineReport& r) {
        ",\n  \"table_full_events\": " + num(r.table_full_events) +
        ",\n  \"waits\": {\"ring_full\": " + num(r.ring_full_waits) + ", \"mbuf_alloc\": " + num(r.mbuf_alloc_waits) +
        "},\n  \"stale_lookups\": " + num(r.stale_lookups) + ",\n  \"timers_fired\": " + num(r.timers_fired) +
-       ",\n  \"export\": {\"json\": {\"records_written\": " + num(r.records_written) +
-       ", \"records_failed\": " + num(r.records_write_failed) + ", \"packets_failed\": " + num(r.packets_write_failed) +
-       "}, \"records_dropped\": " + num(r.export_dropped_records) + "}" +
+       ",\n  \"export\": " + export_json(r) +
        ",\n  \"reassembly\": " + reassembly_json(r) + ",\n  \"stream_dump\": " + dump_json(r) +
        ",\n  \"app\": " + app_json(r) +
        ",\n  \"capture_error\": " + (r.capture_error.empty() ? "null" : "\"" + json_escape(r.capture_error) + "\"") +
@@ -141,11 +168,21 @@ std::string summary_text(const EngineReport& r) {
   }
   if (!first) s += ")";
   s += "\n  fragments unattrib " + num(r.fragments_unattributed) + "\n  ring full          " + num(r.ring_full) +
-       "\n  table full         " + num(r.table_full) + "\n  export dropped     " + num(r.export_dropped_packets) + "\n";
+       "\n  table full         " + num(r.table_full) + "\n";
   const std::uint64_t accounted = r.flows_packets + r.non_ip + r.unsupported_link + malformed_total(r) + r.fragments_unattributed +
-                                  r.ring_full + r.table_full + r.export_dropped_packets;
+                                  r.ring_full + r.table_full;
   s += accounted == r.packets_in ? "  every packet accounted for\n"
                                  : "  WARNING: " + num(r.packets_in - accounted) + " packets unaccounted for\n";
+  for (const ExporterReport& x : r.exporters) {
+    std::uint64_t lost = 0;
+    for (const SinkLoss& l : x.sink.lost) lost += l.records;
+    s += "  export " + x.name + ": " + num(x.sink.records_delivered) + " of " + num(r.records_produced) + " records delivered";
+    if (x.dropped_queue_full_records + lost + x.undelivered_records != 0) {
+      s += " (" + num(x.dropped_queue_full_records) + " dropped on a full queue, " + num(lost) + " lost in output, " +
+           num(x.undelivered_records) + " undelivered at the deadline)";
+    }
+    s += "\n";
+  }
   if (!r.capture_warning.empty()) s += "  " + r.capture_warning + "\n";
   if (!r.capture_error.empty()) s += "  capture read stopped early: " + r.capture_error + "\n";
   return s;

@@ -24,7 +24,7 @@ struct RtcWorker {
   rte_mempool* pool = nullptr;
   RxStage* stage = nullptr;
   FlowTracker* tracker = nullptr;
-  ExportChannel* channel = nullptr;
+  EventSink* channel = nullptr;  // closed at the end: the worker's export fan-out
   StreamDumpConsumer* dump = nullptr;  // --dump-streams: flushed once per burst, closed at the end
   EngineControl* control = nullptr;
   RxProgress* progress = nullptr;  // this worker's input: done flag and clock

@@ -20,7 +20,7 @@ struct Worker {
   std::uint16_t id = 0;
   std::vector<rte_ring*> rx_rings;  // one per RX lcore
   FlowTracker* tracker = nullptr;
-  ExportChannel* channel = nullptr;
+  EventSink* channel = nullptr;  // closed at the end: the worker's export fan-out
   StreamDumpConsumer* dump = nullptr;  // --dump-streams: flushed once per burst, closed at the end
   WorkerCounters* counters = nullptr;  // the tracker's block; the loop adds busy cycles
   EngineControl* control = nullptr;

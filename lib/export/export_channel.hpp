@@ -26,7 +26,7 @@ class ExportChannel final : public EventSink {
 
   // Producer side (the owning worker): whole events only (see EventSink).
   std::uint32_t emit_burst(const EventSlot* slots, std::uint32_t n) noexcept override;
-  void close() noexcept { closed_.store(true, std::memory_order_release); }
+  void close() noexcept override { closed_.store(true, std::memory_order_release); }
 
   // Consumer side (the exporter thread): up to max slots (max > kAppRecordSlots),
   // whole events: walk them with event_slots().

@@ -296,6 +296,7 @@ std::size_t format_json_record(const FlowEvent& ev, const AppRecord* app, const 
   }
   w.key("end_reason"); w.str(end_reason_name(ev.end_reason));
   w.key("worker"); w.u64(ev.worker);
+  w.key("seq"); w.u64(ev.seq);
   w.raw("}\n");
   if (!w.ok()) return 0;
   return static_cast<std::size_t>(w.pos() - buf);

@@ -110,7 +110,8 @@ struct FlowEvent {
   DirectionReason direction_reason;
   std::uint8_t icmp_type;  // FlowRecord::icmp_type
   std::uint8_t app_slots;  // 0, or kAppRecordSlots: the flow's AppRecord follows in the next slots
-  std::uint8_t pad_[10];   // explicit to the 16-byte alignment FlowKey gives: no byte goes uninitialized
+  std::uint8_t pad_[2];    // explicit: no byte goes uninitialized
+  std::uint64_t seq;       // 1, 2, ... per worker and run: a gap downstream is a lost record
   TcpRecord tcp;
 };
 static_assert(sizeof(FlowEvent) == 256, "four cache lines per ring element, no implicit padding");

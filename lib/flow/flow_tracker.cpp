@@ -392,6 +392,7 @@ void FlowTracker::emit_record(std::uint32_t pos, EndReason reason) noexcept {
   ev.icmp_type = r.icmp_type;
   ev.end_reason = reason;
   ev.worker = worker_id_;
+  ev.seq = ++seq_;
   if (r.tcp_bits & kTcpStateStarted) {
     fill_tcp_record(table_->tcp(pos), r.initiator_dir, ev);
     if (reasm_ != nullptr) {

@@ -24,6 +24,8 @@ class EventSink {
   // FlowEvent and its app_slots AppRecord slots). Returns how many slots were
   // queued, always whole events from the first: the rest are counted as dropped.
   virtual std::uint32_t emit_burst(const EventSlot* slots, std::uint32_t n) noexcept = 0;
+  // No more records will come (the worker ended every flow).
+  virtual void close() noexcept {}
 };
 
 struct FlowTimeouts {
@@ -105,6 +107,7 @@ class FlowTracker {
   AppTracker* app_ = nullptr;
   NamingGate* gate_ = nullptr;
   std::uint64_t done_through_ = 0;  // packet id up to which this worker is done
+  std::uint64_t seq_ = 0;           // records numbered so far
   // Staged records: kEventBatch events at most, each with room for its AppRecord.
   EventSlot pending_[kEventBatch * (1 + kAppRecordSlots)];
   std::uint32_t n_pending_ = 0;         // slots

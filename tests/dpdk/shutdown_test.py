@@ -196,8 +196,8 @@ def main():
     ids = [(r["flow_id"], r["generation"]) for r in records]
     if len(set(ids)) != len(ids):
         errors.append("a flow has more than one record (big has no interim records)")
-    if stats["dispositions"]["ring_full"] != 0 or stats["dispositions"]["export_dropped"] != 0:
-        errors.append(f"a capture file must not drop: {stats['dispositions']}")
+    if stats["dispositions"]["ring_full"] != 0 or sfcommon.export_losses(stats):
+        errors.append(f"a capture file must not drop: {stats['dispositions']} {stats['export']}")
     errors += sfcommon.conservation_errors(records, stats)
     errors += truth_errors(records, truth, stats["packets_in"])
     print(f"packets_in {stats['packets_in']} of {frames}; records {len(records)}: {reasons}")

@@ -50,10 +50,33 @@ def conservation_errors(records, stats):
     in_records = sum(r["src_packets"] + r["dst_packets"] for r in records)
     if in_records != disp["flows"]:
         errors.append(f"packets in records {in_records} != dispositions.flows {disp['flows']}")
+    # Export: every exporter accounts for every record the workers produced.
+    export = stats.get("export", {})
+    produced = export.get("records_produced")
+    for x in export.get("exporters", []):
+        rec = x["records"]
+        if rec["dropped_queue_full"] + rec["received"] != produced:
+            errors.append(f"exporter {x['name']}: dropped {rec['dropped_queue_full']} + received {rec['received']} "
+                          f"!= produced {produced}")
+        if rec["delivered"] + sum(rec["lost"].values()) + rec["undelivered_at_deadline"] != rec["received"]:
+            errors.append(f"exporter {x['name']}: delivered + lost + undelivered != received: {rec}")
+        if x["name"] == "json" and rec["delivered"] != len(records):
+            errors.append(f"exporter json delivered {rec['delivered']} records, the file has {len(records)}")
     return errors
 
 
-IDENTITY_FIELDS_IGNORED = ("worker",)
+def export_losses(stats):
+    """Records any exporter did not deliver, by exporter (empty: none lost)."""
+    out = {}
+    for x in stats.get("export", {}).get("exporters", []):
+        rec = x["records"]
+        lost = rec["dropped_queue_full"] + sum(rec["lost"].values()) + rec["undelivered_at_deadline"]
+        if lost:
+            out[x["name"]] = lost
+    return out
+
+
+IDENTITY_FIELDS_IGNORED = ("worker", "seq")
 
 
 def record_identity(r):

@@ -26,7 +26,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sfcommon  # noqa: E402
 
 TS_FIELDS = ("first_ts", "last_ts", "duration")
-ENGINE_ONLY = ("worker", "duration")
+ENGINE_ONLY = ("worker", "duration", "seq")
 # The TCP analysis part of a record (Zeek's conn_state/history, quality
 # counters, RTT, reassembly counts): the generator's truth does not model it.
 # It is checked against scripted exchanges in tests/unit/tcp and tests/dpdk,
@@ -136,9 +136,11 @@ def stats_errors(stats, truth):
     nonzero = {k: v for k, v in malformed.items() if v}
     if nonzero != truth.get("malformed_reasons", nonzero):
         errors.append(f"malformed reasons {nonzero}, truth {truth['malformed_reasons']}")
-    for k in ("ring_full", "table_full", "export_dropped"):
+    for k in ("ring_full", "table_full"):
         if disp.get(k, 0):
             errors.append(f"dispositions.{k} = {disp[k]} (no packet may be lost here)")
+    if sfcommon.export_losses(stats):
+        errors.append(f"records lost in export: {sfcommon.export_losses(stats)} (no record may be lost here)")
     return errors
 
 

@@ -50,6 +50,11 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.fragments.table_size, b.fragments.table_size);
   EXPECT_EQ(a.tcp.reassembly_enabled, b.tcp.reassembly_enabled);
   EXPECT_EQ(a.app.enabled, b.app.enabled);
+  EXPECT_EQ(a.exports.json.rotate_mb, b.exports.json.rotate_mb);
+  EXPECT_EQ(a.exports.json.rotate_seconds, b.exports.json.rotate_seconds);
+  EXPECT_EQ(a.exports.json.gzip, b.exports.json.gzip);
+  EXPECT_EQ(a.exports.ipfix.size(), b.exports.ipfix.size());
+  EXPECT_EQ(a.exports.drain_timeout_ms, b.exports.drain_timeout_ms);
   EXPECT_EQ(a.app.flows_per_worker, b.app.flows_per_worker);
   EXPECT_EQ(a.app.buffers_per_worker, b.app.buffers_per_worker);
   EXPECT_EQ(a.app.buffer_bytes, b.app.buffer_bytes);
@@ -122,6 +127,11 @@ inline const std::vector<std::string>& all_leaf_keys() {
       "tcp.reassembly.depth_bytes",
       "tcp.reassembly.flush_after_ms",
       "tcp.dump_streams",
+      "export.json.rotate_mb",
+      "export.json.rotate_seconds",
+      "export.json.gzip",
+      "export.ipfix",
+      "export.drain_timeout_ms",
       "app.enabled",
       "app.flows_per_worker",
       "app.buffers_per_worker",

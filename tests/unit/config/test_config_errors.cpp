@@ -42,6 +42,9 @@ const std::vector<U32Key>& u32_keys() {
       {"timeouts.active_ms", 0, 86400000, false},
       {"timeouts.tick_ms", 1, 60000, false},
       {"export.community_id_seed", 0, 65535, false},
+      {"export.json.rotate_mb", 0, 1048576, false},
+      {"export.json.rotate_seconds", 0, 604800, false},
+      {"export.drain_timeout_ms", 0, 86400000, false},
       {"app.flows_per_worker", 1, 67108864, false},
       {"app.buffers_per_worker", 1, 1048576, false},
       {"app.buffer_bytes", 512, 1048576, false},
@@ -51,7 +54,7 @@ const std::vector<U32Key>& u32_keys() {
 }
 
 const std::vector<std::string> kBoolKeys = {"eal.no_huge", "eal.no_pci", "lcores.idle_yield",
-                                            "flow_table.vlan_in_key", "app.enabled"};
+                                            "flow_table.vlan_in_key", "app.enabled", "export.json.gzip"};
 const std::vector<std::string> kEnumKeys = {"rings.on_full", "flow_table.on_full"};
 const std::vector<std::string> kStringKeys = {"eal.file_prefix", "eal.lcores", "export.json.path",
                                               "input.read", "stats.path"};
@@ -63,6 +66,31 @@ std::string at(const std::string& key) {
 
 std::string range(const U32Key& k) {
   return std::to_string(k.min) + ".." + std::to_string(k.max);
+}
+
+TEST(ConfigErrors, IpfixExporterList) {
+  const Result<Config> ok = load_config_text(
+      "export:\n  ipfix:\n    - target: udp://127.0.0.1:4739\n    - target: tcp://[::1]:4739\n      mode: biflow\n"
+      "      observation_domain: 7\n      buffer_mb: 2\n      metadata: false\n");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  ASSERT_EQ(ok->exports.ipfix.size(), 2U);
+  EXPECT_EQ(ok->exports.ipfix[0].target, "udp://127.0.0.1:4739");
+  EXPECT_EQ(ok->exports.ipfix[0].mode, IpfixRecordMode::Uniflow);
+  EXPECT_EQ(ok->exports.ipfix[1].mode, IpfixRecordMode::Biflow);
+  EXPECT_EQ(ok->exports.ipfix[1].observation_domain, 7U);
+  EXPECT_EQ(ok->exports.ipfix[1].buffer_mb, 2U);
+  EXPECT_FALSE(ok->exports.ipfix[1].metadata);
+  EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: udp://h:1\n      mode: triflow\n"),
+            "export.ipfix[0].mode (line 4): expected one of: uniflow, biflow; got 'triflow'");
+  EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: udp://h:1\n    - targte: udp://h:2\n"),
+            "export.ipfix[1].targte (line 4): unknown key (did you mean 'target'?); expected one of: target, mode, "
+            "observation_domain, template_refresh_s, max_message_bytes, buffer_mb, metadata");
+  EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: http://h:1\n"),
+            "export.ipfix[0].target: expected udp://HOST:PORT, tcp://HOST:PORT or file:PATH, got 'http://h:1'");
+  EXPECT_EQ(load_error("export:\n  ipfix:\n    - udp://h:1\n"),
+            "export.ipfix[0] (line 3): expected a map, got 'udp://h:1'");
+  EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: udp://h:1\n      max_message_bytes: 100\n"),
+            "export.ipfix[0].max_message_bytes: 100 is below 512 (0 = the transport's default)");
 }
 
 TEST(ConfigErrors, DnsCacheTtlBoundsMustBeOrdered) {
@@ -150,7 +178,7 @@ TEST(ConfigIntegers, CommunityIdSeedIsSixteenBits) {
   EXPECT_EQ(load_error("export:\n  community_id_seed: seed\n"),
             "export.community_id_seed (line 2): expected an unsigned integer (0..65535), got 'seed'");
   EXPECT_EQ(load_error("export:\n  json:\n    community_id_seed: 1\n"),
-            "export.json.community_id_seed (line 3): unknown key; expected one of: path");
+            "export.json.community_id_seed (line 3): unknown key; expected one of: path, rotate_mb, rotate_seconds, gzip");
 }
 
 TEST(ConfigIntegers, MalformedNumbers) {
@@ -230,9 +258,9 @@ TEST(ConfigKeys, UnknownKeysAtEveryLevel) {
             "exports (line 1): unknown key (did you mean 'export'?); expected one of: eal, lcores, "
             "rings, burst_size, mempool, flow_table, fragments, timeouts, tcp, app, export, input, stats");
   EXPECT_EQ(load_error("export:\n  json:\n    path: out.json\n    format: ndjson\n"),
-            "export.json.format (line 4): unknown key; expected one of: path");
+            "export.json.format (line 4): unknown key; expected one of: path, rotate_mb, rotate_seconds, gzip");
   EXPECT_EQ(load_error("export:\n  csv:\n    path: out.csv\n"),
-            "export.csv (line 2): unknown key; expected one of: json, community_id_seed");
+            "export.csv (line 2): unknown key; expected one of: json, ipfix, drain_timeout_ms, community_id_seed");
   // One unknown key in every section, each reported with its own path.
   for (const std::string section : {"eal", "lcores", "rings", "mempool", "flow_table",
                                     "fragments", "timeouts", "input", "stats"}) {
@@ -266,7 +294,7 @@ TEST(ConfigSections, SectionMustBeAMap) {
   EXPECT_EQ(load_error("stats:\n  - path\n"),
             "stats (line 2): expected a map of keys (path), got a list");
   EXPECT_EQ(load_error("export:\n  json: out.json\n"),
-            "export.json (line 2): expected a map of keys (path), got 'out.json'");
+            "export.json (line 2): expected a map of keys (path, rotate_mb, rotate_seconds, gzip), got 'out.json'");
 }
 
 TEST(ConfigDocument, TopLevelMustBeAMap) {

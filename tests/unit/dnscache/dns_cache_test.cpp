@@ -109,20 +109,40 @@ TEST_F(DnsCacheTest, TtlAboveMaximumIsLowered) {
   EXPECT_EQ(get(client_, v4(2, 2, 2, 2), kT0 + 3600 * kS), "");
 }
 
-TEST_F(DnsCacheTest, SameKeyIsUpdatedNotDuplicated) {
+TEST_F(DnsCacheTest, SameNameRefreshesNotDuplicates) {
   make(8);  // one bucket: a duplicate would show as two live entries
-  put(client_, server_, "old.example.com", 100, kT0);
-  put(client_, server_, "new.example.org", 100, kT0 + 50 * kS);
+  put(client_, server_, "same.example.com", 100, kT0);
+  put(client_, server_, "same.example.com", 100, kT0 + 50 * kS);
   EXPECT_EQ(w_.inserts.get(), 1U);
   EXPECT_EQ(w_.updates.get(), 1U);
   EXPECT_EQ(cache_->live_entries(kT0 + 50 * kS), 1U);
-  EXPECT_EQ(get(client_, server_, kT0 + 50 * kS), "new.example.org");
-  EXPECT_EQ(get(client_, server_, kT0 + 149 * kS), "new.example.org") << "the update also moved the expiry";
+  EXPECT_EQ(get(client_, server_, kT0 + 149 * kS), "same.example.com") << "the refresh moved the expiry";
   EXPECT_EQ(get(client_, server_, kT0 + 150 * kS), "");
-  // A shorter name over a longer one: no tail of the old one.
+}
+
+// A name that changes is a new version: flows that started before the second
+// answer keep the first name, later ones get the second, whatever order the
+// lookups come in (as in ndpi__alexa-app.pcap: alexa.amazon.com, then
+// pitangui.amazon.com, for one client and address).
+TEST_F(DnsCacheTest, ANewNameIsANewVersionAndLookupsTakeTheOneCurrentAtTheirTime) {
+  make(8);
+  put(client_, server_, "first.example.com", 100, kT0);
+  put(client_, server_, "second.example.org", 100, kT0 + 50 * kS);
+  EXPECT_EQ(w_.inserts.get(), 2U);
+  EXPECT_EQ(w_.updates.get(), 0U);
+  EXPECT_EQ(get(client_, server_, kT0 - 1), "") << "before any answer";
+  EXPECT_EQ(get(client_, server_, kT0), "first.example.com");
+  EXPECT_EQ(get(client_, server_, kT0 + 50 * kS - 1), "first.example.com");
+  EXPECT_EQ(get(client_, server_, kT0 + 50 * kS), "second.example.org");
+  EXPECT_EQ(get(client_, server_, kT0 + 149 * kS), "second.example.org");
+  EXPECT_EQ(get(client_, server_, kT0 + 150 * kS), "");
+  // A shorter name after a longer one: no tail of the old one; the first name back again is a third version.
   put(client_, server_, "x.io", 100, kT0 + 60 * kS);
   EXPECT_EQ(get(client_, server_, kT0 + 60 * kS), "x.io");
-  EXPECT_EQ(w_.updates.get(), 2U);
+  put(client_, server_, "first.example.com", 100, kT0 + 70 * kS);
+  EXPECT_EQ(get(client_, server_, kT0 + 70 * kS), "first.example.com");
+  EXPECT_EQ(get(client_, server_, kT0 + 65 * kS), "x.io");
+  EXPECT_EQ(w_.inserts.get(), 4U);
 }
 
 TEST_F(DnsCacheTest, Ipv4AndIpv6WithEqualBytesAreDistinct) {

@@ -42,6 +42,7 @@ FlowEvent tcp_event() {
   ev.initiator_dir = kDirLoToHi;
   ev.end_reason = EndReason::tcp_close;
   ev.worker = 3;
+  ev.seq = 17;
   ev.conn_state = ConnState::RSTR;
   ev.direction_reason = DirectionReason::syn;
   return ev;
@@ -130,7 +131,7 @@ TEST(JsonRecord, KnownTcpEventExactText) {
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":3,\"src_bytes\":180,\"dst_packets\":2,\"dst_bytes\":1120,"
             "\"tcp_flags_src\":\"APSF\",\"tcp_flags_dst\":\"ARS\",\"conn_state\":\"RSTR\","
-            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
+            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3,\"seq\":17}\n");
 }
 
 TEST(JsonRecord, TcpPartExactTextFromTheInitiatorsSide) {
@@ -159,7 +160,7 @@ TEST(JsonRecord, FieldsInSpecOrder) {
   EXPECT_EQ(keys, (std::vector<std::string>{"flow_id", "generation", "proto", "ip_version", "src_ip", "src_port",
                                             "dst_ip", "dst_port", "community_id", "first_ts", "last_ts", "duration", "src_packets",
                                             "src_bytes", "dst_packets", "dst_bytes", "tcp_flags_src", "tcp_flags_dst",
-                                            "conn_state", "direction_reason", "end_reason", "worker"}));
+                                            "conn_state", "direction_reason", "end_reason", "worker", "seq"}));
 }
 
 TEST(JsonRecord, InitiatorOnTheHighSideFlipsEndpointsAndCounters) {
@@ -172,7 +173,7 @@ TEST(JsonRecord, InitiatorOnTheHighSideFlipsEndpointsAndCounters) {
             "\"first_ts\":1700000000.123456,\"last_ts\":1700000001.000000,\"duration\":0.876544,"
             "\"src_packets\":2,\"src_bytes\":1120,\"dst_packets\":3,\"dst_bytes\":180,"
             "\"tcp_flags_src\":\"ARS\",\"tcp_flags_dst\":\"APSF\",\"conn_state\":\"RSTR\","
-            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3}\n");
+            "\"direction_reason\":\"syn\",\"end_reason\":\"tcp_close\",\"worker\":3,\"seq\":17}\n");
 }
 
 TEST(JsonRecord, FlagLettersInCeuaprsfOrder) {

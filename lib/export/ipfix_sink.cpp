@@ -12,7 +12,12 @@ namespace {
 class IpfixSink final : public RecordSink, public IpfixMessageSink {
  public:
   IpfixSink(std::unique_ptr<MessageTransport> t, const IpfixOptions& o)
-      : transport_(std::move(t)), encoder_(o, *this), epoch_(transport_->connection_epoch()) {}
+      : transport_(std::move(t)), encoder_(o, *this), epoch_(transport_->connection_epoch()) {
+    // Messages re-sent on a new TCP connection (unacknowledged on the old
+    // one) were built after templates the collector forgot with that
+    // connection: every new connection starts with them.
+    transport_->set_stream_preamble(encoder_.template_message());
+  }
 
   void write(const FlowEvent& ev, const AppRecord* app, const ServerName& server, std::uint64_t now_ns) noexcept override {
     now_ns_ = now_ns;

@@ -265,6 +265,12 @@ void IpfixEncoder::emit_templates_only() noexcept {
   last_template_time_s_ = export_time_s_;
 }
 
+std::span<const std::uint8_t> IpfixEncoder::template_message() noexcept {
+  const std::size_t len = kIpfixHeaderLen + template_set_len_;
+  write_header(tmpl_buf_.get(), len, export_time_s_, data_records_, opt_.observation_domain);
+  return {tmpl_buf_.get(), len};
+}
+
 void IpfixEncoder::force_templates() noexcept {
   if (used_ != 0 && msg_records_ != 0) {
     // Buffered records must not precede their templates on a new connection.

@@ -157,6 +157,9 @@ class IpfixEncoder {
   // The next message starts with all templates (a new TCP connection). If records are already
   // buffered, a message of templates only is emitted now, so they still come before any data.
   void force_templates() noexcept;
+  // A message of the templates alone, built now (not emitted): a stream
+  // transport's preamble for every new connection. Valid until the next call.
+  std::span<const std::uint8_t> template_message() noexcept;
   std::uint64_t data_records() const noexcept { return data_records_; }  // records in emitted messages: the next sequence number (RFC 7011 3.1)
   std::uint64_t messages() const noexcept { return messages_; }
   std::uint64_t template_sets() const noexcept { return template_sets_; }  // template sets sent

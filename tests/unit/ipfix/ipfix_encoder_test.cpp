@@ -82,6 +82,26 @@ TEST(IpfixEncoder, FirstMessageStartsWithBothTemplates) {
   EXPECT_EQ(again.templates[257].fields, want6);
 }
 
+// The preamble a TCP transport writes first on every new connection: the
+// templates alone, the current sequence number, nothing emitted.
+TEST(IpfixEncoder, TemplateMessageIsTheTemplatesAloneAndEmitsNothing) {
+  CollectSink sink;
+  IpfixEncoder enc(opts(IpfixMode::kBiflow, true), sink);
+  for (int i = 0; i < 3; ++i) enc.add(test::tcp_event_v4(), nullptr, "", 100);
+  enc.flush(100);
+  const std::size_t emitted = sink.messages.size();
+  const std::span<const std::uint8_t> pre = enc.template_message();
+  EXPECT_EQ(sink.messages.size(), emitted);
+  IpfixDecoder d;
+  const DecodedMessage m = d.decode(pre);
+  ASSERT_TRUE(d.errors.empty()) << d.errors.front();
+  ASSERT_EQ(m.sets.size(), 1U);
+  EXPECT_EQ(m.sets[0].id, 2);
+  EXPECT_EQ(m.templates_defined.size(), 2U);  // IPv4 and IPv6 of the mode
+  EXPECT_TRUE(m.records.empty());
+  EXPECT_EQ(m.sequence, 3U);  // the data records sent before it
+}
+
 TEST(IpfixEncoder, UniflowV4RoundTripOneRecordPerDirection) {
   CollectSink sink;
   IpfixEncoder enc(opts(IpfixMode::kUniflow, false), sink);

@@ -103,7 +103,9 @@ struct IpfixExportConfig {
   std::uint32_t observation_domain = 1;
   std::uint32_t template_refresh_s = 60;  // UDP: templates resent at least this often
   std::uint32_t max_message_bytes = 0;    // 0: 1400 over UDP, 65535 over TCP and to files
-  std::uint32_t buffer_mb = 8;            // TCP: bytes kept while the collector is down
+  std::uint32_t buffer_mb = 8;            // TCP: bytes kept in memory while the collector is down
+  std::uint32_t spill_mb = 0;             // TCP: and then up to this much on disk (0 = off)
+  std::string spill_dir = "/tmp";         // where the (unlinked) spill file lives
   bool metadata = true;                   // SNI, DNS name, conn_state, community id... (docs/IPFIX.md)
 };
 

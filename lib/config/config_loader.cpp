@@ -120,6 +120,8 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                             {"template_refresh_s", r.u32(x.template_refresh_s, {0, 86400})},
                             {"max_message_bytes", r.u32(x.max_message_bytes, {0, 65535})},
                             {"buffer_mb", r.u32(x.buffer_mb, {1, 4096})},
+                            {"spill_mb", r.u32(x.spill_mb, {0, 1u << 20})},
+                            {"spill_dir", r.string(x.spill_dir)},
                             {"metadata", r.boolean(x.metadata)},
                         };
                       })},

@@ -128,6 +128,8 @@ class IpfixSink final : public RecordSink, public IpfixMessageSink {
 Result<std::unique_ptr<RecordSink>> open_ipfix_sink(const IpfixExportConfig& c, std::uint16_t community_id_seed) {
   TransportOptions to;
   to.buffer_bytes = c.buffer_mb << 20;
+  to.spill_bytes = std::uint64_t{c.spill_mb} << 20;
+  to.spill_dir = c.spill_dir;
   auto t = MessageTransport::open(c.target, to);
   if (!t) return make_error(t.error());
   IpfixOptions o;

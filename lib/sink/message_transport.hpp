@@ -20,6 +20,12 @@ struct TransportOptions {
   std::uint32_t buffer_bytes = 8u << 20;  // TCP: bytes kept while the collector is down or slow (bounded)
   std::uint32_t reconnect_min_ms = 100, reconnect_max_ms = 5000;  // TCP: exponential back-off between connect attempts
   std::uint32_t connect_timeout_ms = 10000;  // TCP: a connect still pending after this counts as failed
+  // TCP: when the memory ring is full, messages go to a file in spill_dir (at
+  // most spill_bytes) and come back into the ring, in order, as the
+  // collector acknowledges; 0 = no spill (a full ring drops, counted). The
+  // file is unlinked at once: it holds this run's backlog only.
+  std::string spill_dir;
+  std::uint64_t spill_bytes = 0;
 };
 
 #define SF_TRANSPORT_DROP_REASONS(X) X(buffer_full) X(send_error) X(shutdown)
@@ -48,6 +54,8 @@ struct alignas(64) TransportCounters {
   Counter messages_resent;    // TCP: unacknowledged messages written again on a new connection
   Counter connection_losses;  // TCP: established connections that broke (error, reset, peer closed)
   Counter unacked_at_shutdown;  // TCP: sent, but not acknowledged by the peer when drain() gave up
+  Counter messages_spilled;   // TCP: written to the spill file (the ring was full)
+  Counter spill_errors;       // TCP: spill file write/read failures (the message is dropped as buffer_full)
 };
 static_assert(sizeof(TransportCounters) == 128);
 

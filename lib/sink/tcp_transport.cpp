@@ -35,9 +35,62 @@ TcpTransport::TcpTransport(std::vector<SockAddr> addrs, const TransportOptions& 
   ring_ = std::make_unique<std::uint8_t[]>(cap_);
   const sa_family_t f = addrs_.empty() ? AF_INET : addrs_[0].ss.ss_family;
   outq_survives_reset_ = f == AF_INET || f == AF_INET6;
+  if (opts_.spill_bytes != 0) {
+    std::string tmpl = (opts_.spill_dir.empty() ? std::string("/tmp") : opts_.spill_dir) + "/shardflow-spill-XXXXXX";
+    spill_fd_ = ::mkstemp(tmpl.data());
+    if (spill_fd_ >= 0) ::unlink(tmpl.c_str());  // gone with the process; nothing to clean up
+    spill_scratch_.reserve(65536 + 4);
+  }
 }
 
-TcpTransport::~TcpTransport() { close_fd(); }
+TcpTransport::~TcpTransport() {
+  close_fd();
+  if (spill_fd_ >= 0) ::close(spill_fd_);
+}
+
+bool TcpTransport::spill_put(std::span<const std::uint8_t> msg) noexcept {
+  if (spill_fd_ < 0 || spill_write_ - spill_read_ + 4 + msg.size() > opts_.spill_bytes) return false;
+  const std::uint32_t len = static_cast<std::uint32_t>(msg.size());
+  iovec iov[2] = {{const_cast<std::uint32_t*>(&len), 4}, {const_cast<std::uint8_t*>(msg.data()), msg.size()}};
+  const ssize_t w = ::pwritev(spill_fd_, iov, 2, static_cast<off_t>(spill_write_));
+  if (w != static_cast<ssize_t>(4 + msg.size())) {
+    counters_.spill_errors.inc();
+    return false;
+  }
+  spill_write_ += 4 + msg.size();
+  ++spill_msgs_;
+  counters_.messages_spilled.inc();
+  counters_.messages_buffered.inc();
+  return true;
+}
+
+void TcpTransport::unspill(std::uint64_t now_ns) noexcept {
+  while (spilled()) {
+    std::uint32_t len = 0;
+    if (::pread(spill_fd_, &len, 4, static_cast<off_t>(spill_read_)) != 4 || len > 65535 + 65536) {
+      counters_.spill_errors.inc();
+      drop(TransportDrop::buffer_full);  // the file went bad: what it held is lost, counted per message
+      for (; spill_msgs_ > 1; --spill_msgs_) drop(TransportDrop::buffer_full);
+      spill_msgs_ = 0;
+      spill_read_ = spill_write_ = 0;
+      return;
+    }
+    if (len > cap_ - (tail_ - head_)) return;  // not yet: wait for acks
+    spill_scratch_.resize(len);
+    if (::pread(spill_fd_, spill_scratch_.data(), len, static_cast<off_t>(spill_read_ + 4)) != static_cast<ssize_t>(len)) {
+      counters_.spill_errors.inc();
+      return;
+    }
+    spill_read_ += 4 + len;
+    --spill_msgs_;
+    // Already counted as buffered when it was spilled.
+    ring_put(std::span<const std::uint8_t>(spill_scratch_.data(), len), now_ns);
+    if (!spilled()) {  // empty again: start the file over
+      spill_read_ = spill_write_ = 0;
+      if (::ftruncate(spill_fd_, 0) != 0) counters_.spill_errors.inc();
+    }
+  }
+}
 
 void TcpTransport::set_stream_preamble(std::span<const std::uint8_t> msg) {
   preamble_.assign(msg.begin(), msg.end());
@@ -58,18 +111,26 @@ void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns)
     return;
   }
   const std::uint64_t n = msg.size();
-  if (n > cap_ - (tail_ - head_)) {
+  if (spilled() || n > cap_ - (tail_ - head_)) {
     release_acked();  // acks may have arrived since the last poll
-    if (n > cap_ - (tail_ - head_)) {
-      drop(TransportDrop::buffer_full);
+    unspill(now_ns);
+    // Order: once messages wait in the spill file, new ones queue behind them.
+    if (spilled() || n > cap_ - (tail_ - head_)) {
+      if (!spill_put(msg)) drop(TransportDrop::buffer_full);
       return;
     }
   }
+  ring_put(msg, now_ns);
+}
+
+bool TcpTransport::ring_put(std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept {
+  const std::uint64_t n = msg.size();
+  if (n > cap_ - (tail_ - head_)) return false;
   try {
     lengths_.push_back(static_cast<std::uint32_t>(n));  // bounded by the ring: one per held message
   } catch (...) {
     drop(TransportDrop::buffer_full);
-    return;
+    return true;  // counted
   }
   const std::uint64_t pos = tail_ % cap_;
   const std::uint64_t first = std::min(n, cap_ - pos);
@@ -79,6 +140,7 @@ void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns)
   const std::uint64_t seq = head_seq_ + lengths_.size() - 1;
   write_pending(now_ns);
   if (unsent_seq_ <= seq) counters_.messages_buffered.inc();
+  return true;
 }
 
 void TcpTransport::poll(std::uint64_t now_ns) noexcept {
@@ -94,6 +156,10 @@ void TcpTransport::poll(std::uint64_t now_ns) noexcept {
     case State::kConnected:
       check_peer_closed(now_ns);
       write_pending(now_ns);
+      if (spilled()) {
+        release_acked();
+        unspill(now_ns);
+      }
       return;
   }
 }
@@ -258,7 +324,7 @@ bool TcpTransport::drain(std::uint64_t deadline_ns) noexcept {
   for (;;) {
     const std::uint64_t now = steady_now_ns();
     poll(now);
-    if (lengths_.empty() || now >= deadline_ns) break;
+    if ((lengths_.empty() && !spilled()) || now >= deadline_ns) break;
     // Wait for the socket (or the next connect attempt) rather than spin,
     // in slices short enough to notice acks and honour the deadline.
     const std::uint64_t left_ms = (deadline_ns - now + kNsPerMs - 1) / kNsPerMs;
@@ -277,7 +343,9 @@ bool TcpTransport::drain(std::uint64_t deadline_ns) noexcept {
       sleep_ms(std::max(ms, 1));
     }
   }
-  const bool ok = lengths_.empty();
+  const bool ok = lengths_.empty() && !spilled();
+  for (; spill_msgs_ != 0; --spill_msgs_) drop(TransportDrop::shutdown);  // behind everything in the ring
+  spill_read_ = spill_write_ = 0;
   for (std::uint64_t seq = head_seq_; seq < head_seq_ + lengths_.size(); ++seq) {
     if (seq >= unsent_seq_)
       drop(TransportDrop::shutdown);

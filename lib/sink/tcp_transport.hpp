@@ -64,6 +64,12 @@ class TcpTransport final : public MessageTransport {
   void write_pending(std::uint64_t now_ns) noexcept;
   void release_acked() noexcept;
   void close_fd() noexcept;
+  // The ring's tail part: copy a whole message in (false: no room).
+  bool ring_put(std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept;
+  bool spill_put(std::span<const std::uint8_t> msg) noexcept;
+  // Moves spilled messages back into the ring while they fit, oldest first.
+  void unspill(std::uint64_t now_ns) noexcept;
+  bool spilled() const noexcept { return spill_read_ != spill_write_; }
   std::uint32_t len_of(std::uint64_t seq) const noexcept { return lengths_[seq - head_seq_]; }
 
   std::vector<SockAddr> addrs_;
@@ -85,6 +91,12 @@ class TcpTransport final : public MessageTransport {
   std::vector<std::uint8_t> preamble_;       // for the next connections
   std::vector<std::uint8_t> conn_preamble_;  // the one this connection started with
   std::size_t preamble_written_ = 0;         // of conn_preamble_, on this connection
+
+  // Spill file (opts_.spill_bytes > 0): [u32 length][bytes] records from
+  // spill_read_ to spill_write_; spill_msgs_ of them.
+  int spill_fd_ = -1;
+  std::uint64_t spill_read_ = 0, spill_write_ = 0, spill_msgs_ = 0;
+  std::vector<std::uint8_t> spill_scratch_;  // one message on its way back
 
   int fd_ = -1;
   State state_ = State::kDown;

@@ -84,7 +84,7 @@ TEST(ConfigErrors, IpfixExporterList) {
             "export.ipfix[0].mode (line 4): expected one of: uniflow, biflow; got 'triflow'");
   EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: udp://h:1\n    - targte: udp://h:2\n"),
             "export.ipfix[1].targte (line 4): unknown key (did you mean 'target'?); expected one of: target, mode, "
-            "observation_domain, template_refresh_s, max_message_bytes, buffer_mb, metadata");
+            "observation_domain, template_refresh_s, max_message_bytes, buffer_mb, spill_mb, spill_dir, metadata");
   EXPECT_EQ(load_error("export:\n  ipfix:\n    - target: http://h:1\n"),
             "export.ipfix[0].target: expected udp://HOST:PORT, tcp://HOST:PORT or file:PATH, got 'http://h:1'");
   EXPECT_EQ(load_error("export:\n  ipfix:\n    - udp://h:1\n"),

@@ -626,6 +626,51 @@ TEST(TcpTransport, BufferBoundDropsExactlyTheOverflow) {
   EXPECT_EQ(dropped(*t, TransportDrop::buffer_full), 31u);
 }
 
+// With a spill file, what does not fit the ring waits on disk and comes back
+// in order once the collector is up; only a full spill drops (counted exactly).
+TEST(TcpTransport, SpillsBeyondTheRingAndReplaysInOrder) {
+  const std::uint16_t port = free_port(SOCK_STREAM);
+  TransportOptions o = fast_reconnect();
+  o.buffer_bytes = 10000;            // 100 messages of 100 bytes in memory
+  o.spill_bytes = 300 * (100 + 4);   // 300 more on disk (4-byte length each)
+  o.spill_dir = "/tmp";
+  auto t = open_ok("tcp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(t);
+  for (std::uint32_t i = 0; i < 420; ++i) t->send(make_msg(i, 100), steady_now_ns());
+  const auto& c = t->counters();
+  EXPECT_EQ(c.messages_spilled.get(), 300u);
+  EXPECT_EQ(c.messages_buffered.get(), 400u);
+  EXPECT_EQ(dropped(*t, TransportDrop::buffer_full), 20u);  // 420 - 100 in memory - 300 on disk
+  EXPECT_EQ(c.spill_errors.get(), 0u);
+  Collector col(port);
+  ASSERT_TRUE(col.bound());
+  ASSERT_TRUE(pump(*t, [&] { return col.count() >= 400; }, 10000)) << col.count();
+  t->send(make_msg(400, 100), steady_now_ns());  // behind the replayed ones
+  EXPECT_TRUE(t->drain(steady_now_ns() + ms(3000)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const auto got = col.got();
+  ASSERT_EQ(got.size(), 401u);
+  for (std::uint32_t i = 0; i <= 400; ++i) EXPECT_EQ(got[i].counter, i) << i;
+  EXPECT_EQ(c.messages_sent.get(), 401u);
+}
+
+// A collector that never comes: at the deadline the spilled messages are
+// dropped as shutdown, like those in memory.
+TEST(TcpTransport, SpilledMessagesAreCountedAtAFailedDrain) {
+  const std::uint16_t port = free_port(SOCK_STREAM);
+  TransportOptions o = fast_reconnect();
+  o.buffer_bytes = 1000;
+  o.spill_bytes = 1 << 20;
+  auto t = open_ok("tcp://127.0.0.1:" + std::to_string(port), o);
+  ASSERT_TRUE(t);
+  for (std::uint32_t i = 0; i < 50; ++i) t->send(make_msg(i, 100), steady_now_ns());
+  EXPECT_FALSE(t->drain(steady_now_ns() + ms(200)));
+  const auto& c = t->counters();
+  EXPECT_EQ(c.messages_spilled.get(), 40u);
+  EXPECT_EQ(dropped(*t, TransportDrop::shutdown), 50u);
+  EXPECT_EQ(c.messages_sent.get() + dropped(*t, TransportDrop::shutdown) + dropped(*t, TransportDrop::buffer_full), 50u);
+}
+
 TEST(TcpTransport, DrainHonoursItsDeadlineWithADeadCollector) {
   const std::uint16_t port = free_port(SOCK_STREAM);
   auto t = open_ok("tcp://127.0.0.1:" + std::to_string(port), fast_reconnect());

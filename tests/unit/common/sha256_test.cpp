@@ -87,5 +87,17 @@ TEST(Sha256, IncrementalInPiecesOfEverySize) {
   EXPECT_EQ(hex(million.finish()), "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+TEST(Sha256, EmptyUpdateWithNullDataInsideABlock) {
+  // Regression (UBSan, nonnull-attribute): an empty span whose data() is null,
+  // given while part of a block is buffered, went to memcpy(dst, nullptr, 0),
+  // which is undefined. It must be a no-op.
+  Sha256 h;
+  h.update(bytes_of("ab"));
+  h.update(std::span<const std::byte>{});
+  h.update(std::span<const std::byte>(static_cast<const std::byte*>(nullptr), 0));
+  h.update(bytes_of("c"));
+  EXPECT_EQ(hex(h.finish()), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
 }  // namespace
 }  // namespace sf

@@ -26,6 +26,10 @@ struct TransportOptions {
   // file is unlinked at once: it holds this run's backlog only.
   std::string spill_dir;
   std::uint64_t spill_bytes = 0;
+  // TCP: acked messages kept (ring room permitting) and resent after a reset,
+  // for the bytes a killed collector's kernel acked but its process never read
+  // (at most its receive buffer: Linux tcp_rmem max, 6 MiB by default).
+  std::uint32_t replay_bytes = 32u << 20;
 };
 
 #define SF_TRANSPORT_DROP_REASONS(X) X(buffer_full) X(send_error) X(shutdown)

@@ -28,6 +28,7 @@ TcpTransport::TcpTransport(std::vector<SockAddr> addrs, const TransportOptions& 
     : addrs_(std::move(addrs)),
       opts_(o),
       cap_(std::max<std::uint32_t>(o.buffer_bytes, 1)),
+      replay_bytes_(o.replay_bytes),
       backoff_ms_(std::max<std::uint32_t>(o.reconnect_min_ms, 1)) {
   opts_.reconnect_min_ms = backoff_ms_;
   opts_.reconnect_max_ms = std::max(opts_.reconnect_max_ms, opts_.reconnect_min_ms);
@@ -75,7 +76,8 @@ void TcpTransport::unspill(std::uint64_t now_ns) noexcept {
       spill_read_ = spill_write_ = 0;
       return;
     }
-    if (len > cap_ - (tail_ - head_)) return;  // not yet: wait for acks
+    trim_kept(len);  // kept acked messages give way
+    if (len > cap_ - (tail_ - keep_)) return;  // not yet: wait for acks
     spill_scratch_.resize(len);
     if (::pread(spill_fd_, spill_scratch_.data(), len, static_cast<off_t>(spill_read_ + 4)) != static_cast<ssize_t>(len)) {
       counters_.spill_errors.inc();
@@ -111,11 +113,12 @@ void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns)
     return;
   }
   const std::uint64_t n = msg.size();
-  if (spilled() || n > cap_ - (tail_ - head_)) {
+  if (spilled() || n > cap_ - (tail_ - keep_)) {
     release_acked();  // acks may have arrived since the last poll
     unspill(now_ns);
+    trim_kept(n);  // kept acked messages give way to new ones
     // Order: once messages wait in the spill file, new ones queue behind them.
-    if (spilled() || n > cap_ - (tail_ - head_)) {
+    if (spilled() || n > cap_ - (tail_ - keep_)) {
       if (!spill_put(msg)) drop(TransportDrop::buffer_full);
       return;
     }
@@ -125,7 +128,8 @@ void TcpTransport::send(std::span<const std::uint8_t> msg, std::uint64_t now_ns)
 
 bool TcpTransport::ring_put(std::span<const std::uint8_t> msg, std::uint64_t now_ns) noexcept {
   const std::uint64_t n = msg.size();
-  if (n > cap_ - (tail_ - head_)) return false;
+  trim_kept(n);
+  if (n > cap_ - (tail_ - keep_)) return false;
   try {
     lengths_.push_back(static_cast<std::uint32_t>(n));  // bounded by the ring: one per held message
   } catch (...) {
@@ -137,7 +141,7 @@ bool TcpTransport::ring_put(std::span<const std::uint8_t> msg, std::uint64_t now
   std::memcpy(&ring_[pos], msg.data(), first);
   if (first < n) std::memcpy(&ring_[0], msg.data() + first, n - first);
   tail_ += n;
-  const std::uint64_t seq = head_seq_ + lengths_.size() - 1;
+  const std::uint64_t seq = keep_seq_ + lengths_.size() - 1;
   write_pending(now_ns);
   if (unsent_seq_ <= seq) counters_.messages_buffered.inc();
   return true;
@@ -222,10 +226,17 @@ void TcpTransport::on_connected(std::uint64_t now_ns) noexcept {
   write_pending(now_ns);
 }
 
-void TcpTransport::connection_lost(std::uint64_t now_ns) noexcept {
+void TcpTransport::connection_lost(std::uint64_t now_ns, bool peer_may_have_lost) noexcept {
   // TCP: SIOCOUTQ is write_seq - snd_una, which a reset leaves intact: the
   // last acks still count, and what they did not cover is resent.
   release_acked();
+  // A reset or an error may have thrown away acked bytes the collector had
+  // not read: resend the kept ones as well (duplicates rather than a gap).
+  // (Not over AF_UNIX: there an unread byte is never counted as acked.)
+  if (peer_may_have_lost && outq_survives_reset_) {
+    head_ = keep_;
+    head_seq_ = keep_seq_;
+  }
   close_fd();
   counters_.connection_losses.inc();
   state_ = State::kDown;
@@ -243,7 +254,9 @@ void TcpTransport::check_peer_closed(std::uint64_t now_ns) noexcept {
     if (r > 0) continue;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    connection_lost(now_ns);  // EOF or error
+    // A clean close (EOF) means the peer had read everything it acked: Linux
+    // resets a socket closed with unread data instead.
+    connection_lost(now_ns, r != 0);
     return;
   }
 }
@@ -270,7 +283,10 @@ void TcpTransport::write_pending(std::uint64_t now_ns) noexcept {
     if (r < 0) {
       if (errno == EINTR) continue;
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;  // socket full: the ring holds the rest
-      connection_lost(now_ns);
+      // Writing after the peer's FIN draws a reset too, but the kernel then
+      // reports EPIPE (reset in CLOSE_WAIT): the FIN says the peer had read
+      // everything. ECONNRESET is a reset of an open connection.
+      connection_lost(now_ns, errno != EPIPE);
       return;
     }
     std::uint64_t w = static_cast<std::uint64_t>(r);
@@ -279,7 +295,7 @@ void TcpTransport::write_pending(std::uint64_t now_ns) noexcept {
     w -= pre;
     cursor_ += w;
     // Count each message once, when its last byte first reaches the kernel.
-    while (cursor_seq_ < head_seq_ + lengths_.size() && cursor_ >= cursor_msg_off_ + len_of(cursor_seq_)) {
+    while (cursor_seq_ < keep_seq_ + lengths_.size() && cursor_ >= cursor_msg_off_ + len_of(cursor_seq_)) {
       const std::uint32_t len = len_of(cursor_seq_);
       if (cursor_seq_ >= unsent_seq_) {
         counters_.messages_sent.inc();
@@ -312,19 +328,28 @@ void TcpTransport::release_acked() noexcept {
   const std::uint64_t acked = written - unacked;
   const std::uint64_t pre = conn_preamble_.size();
   const std::uint64_t ring_acked = conn_start_ + (acked > pre ? acked - pre : 0);
-  while (!lengths_.empty() && head_ + lengths_.front() <= ring_acked) {
-    head_ += lengths_.front();
-    lengths_.pop_front();
+  while (held_messages() != 0 && head_ + len_of(head_seq_) <= ring_acked) {
+    head_ += len_of(head_seq_);
     ++head_seq_;
+  }
+  trim_kept(0);
+}
+
+void TcpTransport::trim_kept(std::uint64_t room_needed) noexcept {
+  // Oldest first: within replay_bytes_, and out of the way of new messages.
+  while (keep_ < head_ && (head_ - keep_ > replay_bytes_ || room_needed > cap_ - (tail_ - keep_))) {
+    keep_ += lengths_.front();
+    lengths_.pop_front();
+    ++keep_seq_;
   }
 }
 
 bool TcpTransport::drain(std::uint64_t deadline_ns) noexcept {
-  if (state_ == State::kClosed) return lengths_.empty();
+  if (state_ == State::kClosed) return held_messages() == 0;
   for (;;) {
     const std::uint64_t now = steady_now_ns();
     poll(now);
-    if ((lengths_.empty() && !spilled()) || now >= deadline_ns) break;
+    if ((held_messages() == 0 && !spilled()) || now >= deadline_ns) break;
     // Wait for the socket (or the next connect attempt) rather than spin,
     // in slices short enough to notice acks and honour the deadline.
     const std::uint64_t left_ms = (deadline_ns - now + kNsPerMs - 1) / kNsPerMs;
@@ -343,18 +368,19 @@ bool TcpTransport::drain(std::uint64_t deadline_ns) noexcept {
       sleep_ms(std::max(ms, 1));
     }
   }
-  const bool ok = lengths_.empty() && !spilled();
+  const bool ok = held_messages() == 0 && !spilled();
   for (; spill_msgs_ != 0; --spill_msgs_) drop(TransportDrop::shutdown);  // behind everything in the ring
   spill_read_ = spill_write_ = 0;
-  for (std::uint64_t seq = head_seq_; seq < head_seq_ + lengths_.size(); ++seq) {
+  const std::uint64_t end_seq = keep_seq_ + lengths_.size();
+  for (std::uint64_t seq = head_seq_; seq < end_seq; ++seq) {
     if (seq >= unsent_seq_)
       drop(TransportDrop::shutdown);
     else
       counters_.unacked_at_shutdown.inc();
   }
-  head_seq_ += lengths_.size();
+  keep_seq_ = head_seq_ = end_seq;
   lengths_.clear();
-  head_ = tail_;
+  keep_ = head_ = tail_;
   close_fd();  // graceful: the kernel still sends what it holds
   state_ = State::kClosed;
   return ok;

@@ -2,8 +2,8 @@
 // live in one bounded byte ring from send() until the peer's kernel has
 // acknowledged them:
 //
-//   head_            ack cursor_               tail_
-//   | acked? no ----- | written, unacked | unsent |
+//   keep_          head_            ack cursor_               tail_
+//   | acked, kept   | acked? no ----- | written, unacked | unsent |
 //
 // head_ is always a message boundary (only whole messages are released), so
 // a new connection re-sends from head_ and a message is never split between
@@ -12,11 +12,15 @@
 // Any SOCK_STREAM address works; over AF_UNIX (tests) SIOCOUTQ counts the
 // bytes the peer process has not read, so there nothing at all is lost.
 //
-// What cannot be recovered: data the collector's TCP acknowledged but its
-// process never read (it was killed). IPFIX over TCP has no application
-// acknowledgement, so that loss is invisible here (the collector sees a
-// sequence-number gap). The other way round, a restarted collector may see a
-// duplicate of a message that was delivered but whose ack had not reached us.
+// An ack is not a read: a collector killed with bytes in its socket's receive
+// queue loses them although its kernel acknowledged them, and IPFIX over TCP
+// has no application acknowledgement. Linux resets (RST) a connection closed
+// with unread data, and closes it cleanly (FIN) only when everything was read,
+// so acked messages are kept behind head_ (from keep_, at most
+// replay_bytes, and only while the ring has room to spare) and a connection
+// that ends in a reset or an error resends them too. The collector then sees
+// duplicates of whole messages (same sequence numbers) rather than a gap; a
+// peer that held more unread bytes than that window still loses the excess.
 #pragma once
 
 #include <sys/socket.h>
@@ -49,7 +53,9 @@ class TcpTransport final : public MessageTransport {
 
   // For tests and stats: bytes held (unacked + unsent), messages held.
   std::uint64_t buffered_bytes() const noexcept { return tail_ - head_; }
-  std::size_t buffered_messages() const noexcept { return lengths_.size(); }
+  std::size_t buffered_messages() const noexcept { return held_messages(); }
+  // Acked messages kept for a resend after a reset (bytes).
+  std::uint64_t replay_window_bytes() const noexcept { return head_ - keep_; }
   bool connected() const noexcept { return state_ == State::kConnected; }
 
  private:
@@ -59,7 +65,9 @@ class TcpTransport final : public MessageTransport {
   void check_connect(std::uint64_t now_ns) noexcept;
   void on_connected(std::uint64_t now_ns) noexcept;
   void connect_failed(std::uint64_t now_ns) noexcept;
-  void connection_lost(std::uint64_t now_ns) noexcept;
+  void connection_lost(std::uint64_t now_ns, bool peer_may_have_lost) noexcept;
+  void trim_kept(std::uint64_t room_needed) noexcept;
+  std::size_t held_messages() const noexcept { return static_cast<std::size_t>(keep_seq_ + lengths_.size() - head_seq_); }
   void check_peer_closed(std::uint64_t now_ns) noexcept;
   void write_pending(std::uint64_t now_ns) noexcept;
   void release_acked() noexcept;
@@ -70,18 +78,20 @@ class TcpTransport final : public MessageTransport {
   // Moves spilled messages back into the ring while they fit, oldest first.
   void unspill(std::uint64_t now_ns) noexcept;
   bool spilled() const noexcept { return spill_read_ != spill_write_; }
-  std::uint32_t len_of(std::uint64_t seq) const noexcept { return lengths_[seq - head_seq_]; }
+  std::uint32_t len_of(std::uint64_t seq) const noexcept { return lengths_[seq - keep_seq_]; }
 
   std::vector<SockAddr> addrs_;
   std::size_t next_addr_ = 0;
   TransportOptions opts_;
   std::unique_ptr<std::uint8_t[]> ring_;
   std::uint64_t cap_;
+  std::uint64_t replay_bytes_;
   // Logical byte offsets into the ring (position = offset % cap_).
-  std::uint64_t head_ = 0, tail_ = 0;
-  // Lengths of the held messages; lengths_[0] is message head_seq_.
+  std::uint64_t keep_ = 0, head_ = 0, tail_ = 0;
+  // Lengths of the kept and held messages; lengths_[0] is message keep_seq_,
+  // the first not acknowledged is head_seq_.
   std::deque<std::uint32_t> lengths_;
-  std::uint64_t head_seq_ = 0;
+  std::uint64_t keep_seq_ = 0, head_seq_ = 0;
   // First message never written whole (each message is counted sent once).
   std::uint64_t unsent_seq_ = 0;
   // The current connection's write position: bytes of ring written up to

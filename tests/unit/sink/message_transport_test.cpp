@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -486,6 +487,93 @@ TEST(TcpTransport, CollectorRestartMidStreamLosesNothing) {
   EXPECT_EQ(c.reconnects.get(), 1u);
   EXPECT_EQ(t->connection_epoch(), 2u);
   for (unsigned d = 0; d < kTransportDropCount; ++d) EXPECT_EQ(c.dropped[d].get(), 0u) << d;
+}
+
+// A collector killed with bytes in its receive queue: its kernel acked them,
+// its process never read them, and closing such a socket sends a reset. The
+// transport resends its kept acked messages after a reset, so the next
+// collector gets them again (duplicates, never a gap); with no replay window
+// (the old behaviour) they are gone.
+struct KilledCollectorRun {
+  std::vector<Received> second;  // what the restarted collector got
+  std::uint64_t resent = 0;
+};
+
+KilledCollectorRun kill_collector_with_unread_data(std::uint32_t replay_bytes, std::uint32_t n_read,
+                                                   std::uint32_t n_unread) {
+  const std::uint16_t port = free_port(SOCK_STREAM);
+  TransportOptions o = fast_reconnect();
+  o.replay_bytes = replay_bytes;
+  auto t = open_ok("tcp://127.0.0.1:" + std::to_string(port), o);
+  KilledCollectorRun run;
+  if (!t) return run;
+  t->set_stream_preamble(make_msg(kPreambleCounter, 40));
+  const int lfd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const int one = 1;
+  ::setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  EXPECT_EQ(::bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::listen(lfd, 4), 0);
+  EXPECT_TRUE(pump(*t, [&] { return t->connection_epoch() == 1; }, 2000));
+  const int cfd = ::accept(lfd, nullptr, nullptr);
+  EXPECT_GE(cfd, 0);
+  // Messages of 100 bytes: read the preamble and the first n_read exactly.
+  for (std::uint32_t i = 0; i < n_read + n_unread; ++i) t->send(make_msg(i, 100), steady_now_ns());
+  std::vector<std::uint8_t> buf(40 + 100 * std::size_t{n_read});
+  std::size_t got = 0;
+  while (got < buf.size()) {
+    t->poll(steady_now_ns());
+    const ssize_t r = ::recv(cfd, buf.data() + got, buf.size() - got, MSG_DONTWAIT);
+    if (r > 0) got += static_cast<std::size_t>(r);
+    else std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ(check_msg(buf.data(), 40), static_cast<long long>(kPreambleCounter));
+  // Everything acked (released from the ring), the rest unread in cfd's queue.
+  EXPECT_TRUE(pump(*t, [&] { return static_cast<TcpTransport&>(*t).buffered_bytes() == 0; }, 3000));
+  int unread = 0;
+  ::ioctl(cfd, FIONREAD, &unread);
+  EXPECT_EQ(unread, static_cast<int>(100 * n_unread));
+  ::close(cfd);  // unread data: the kernel resets the connection
+  ::close(lfd);
+  EXPECT_TRUE(pump(*t, [&] { return t->counters().connection_losses.get() == 1; }, 3000));
+  {
+    Collector col2(port, 1);
+    EXPECT_TRUE(col2.bound());
+    EXPECT_TRUE(pump(*t, [&] { return t->connection_epoch() == 2; }, 3000));
+    EXPECT_TRUE(t->drain(steady_now_ns() + ms(3000)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    run.second = col2.got();
+  }
+  run.resent = t->counters().messages_resent.get();
+  EXPECT_EQ(t->counters().messages_sent.get(), n_read + n_unread);
+  return run;
+}
+
+TEST(TcpTransport, CollectorKilledWithUnreadDataGetsThemAgainAfterTheReset) {
+  constexpr std::uint32_t kRead = 30, kUnread = 50;
+  const KilledCollectorRun run = kill_collector_with_unread_data(1u << 20, kRead, kUnread);
+  // The preamble, then every kept message from the first: 0..79 (the first 30 are duplicates
+  // of what the first collector read; the window of 1 MiB holds them all).
+  ASSERT_EQ(run.second.size(), 1u + kRead + kUnread);
+  EXPECT_EQ(run.second[0].counter, static_cast<long long>(kPreambleCounter));
+  for (std::uint32_t i = 0; i < kRead + kUnread; ++i) EXPECT_EQ(run.second[i + 1].counter, i);
+  EXPECT_EQ(run.resent, kRead + kUnread);
+}
+
+TEST(TcpTransport, ReplayWindowBoundsWhatIsResentAfterAReset) {
+  constexpr std::uint32_t kRead = 30, kUnread = 50;
+  // 2000 bytes: the last 20 messages of 100 bytes are kept, so 30 of the 50 unread are lost.
+  const KilledCollectorRun run = kill_collector_with_unread_data(2000, kRead, kUnread);
+  ASSERT_EQ(run.second.size(), 1u + 20u);
+  EXPECT_EQ(run.second[0].counter, static_cast<long long>(kPreambleCounter));
+  for (std::uint32_t i = 0; i < 20; ++i) EXPECT_EQ(run.second[i + 1].counter, kRead + kUnread - 20 + i);
+  // No window: what the killed collector's kernel acked is lost (a sequence gap upstream).
+  const KilledCollectorRun none = kill_collector_with_unread_data(0, kRead, kUnread);
+  ASSERT_EQ(none.second.size(), 1u);
+  EXPECT_EQ(none.resent, 0u);
 }
 
 // The same ring over a Unix stream socket, where SIOCOUTQ counts bytes the

@@ -210,12 +210,12 @@ def main():
     stale = sum(m[4] for m in messages)
     if stale:
         errors.append(f"{stale} messages came on a connection before its templates")
+    produced = stats["export"]["records_produced"]
     x = [e for e in stats["export"]["exporters"] if e["name"] == "ipfix0"]
     if len(x) != 1:
         errors.append(f"no ipfix0 exporter in the stats: {stats['export']}")
     else:
         rec = x[0]["records"]
-        produced = stats["export"]["records_produced"]
         if rec["delivered"] != produced:
             errors.append(f"ipfix0 delivered {rec['delivered']} of {produced} records: {rec}")
         if any(rec["lost"].values()) or rec["dropped_queue_full"] or rec["undelivered_at_deadline"]:

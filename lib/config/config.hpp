@@ -110,7 +110,9 @@ struct IpfixExportConfig {
 };
 
 struct ExportConfig {
-  JsonExportConfig json;
+  JsonExportConfig json;                   // export.json (or the first of a list)
+  std::vector<JsonExportConfig> json_more;  // export.json as a list: the others
+  std::vector<JsonExportConfig> json_list;  // the loader's scratch
   std::vector<IpfixExportConfig> ipfix;  // export.ipfix: any number of IPFIX exporters
   // export.drain_timeout_ms: at the end of input or on a signal, how long the
   // exporters may take to deliver what they hold; the rest is counted.

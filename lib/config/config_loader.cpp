@@ -27,6 +27,14 @@ constexpr U32Range kRingRange{64, 1u << 20, true};
 constexpr U32Range kPoolRange{1024, 16'777'215};
 
 SchemaReader::Entries schema(SchemaReader& r, Config& c) {
+  const std::function<SchemaReader::Entries(JsonExportConfig&)> json_keys = [&r](JsonExportConfig& j) {
+    return SchemaReader::Entries{
+        {"path", r.string(j.path)},
+        {"rotate_mb", r.u32(j.rotate_mb, {0, 1u << 20})},
+        {"rotate_seconds", r.u32(j.rotate_seconds, {0, 604800})},
+        {"gzip", r.boolean(j.gzip)},
+    };
+  };
   EalConfig& eal = c.eal;
   TimeoutConfig& t = c.timeouts;
   return {
@@ -105,12 +113,15 @@ SchemaReader::Entries schema(SchemaReader& r, Config& c) {
                                 })},
               })},
       {"export", r.section({
-                     {"json", r.section({
-                                  {"path", r.string(c.exports.json.path)},
-                                  {"rotate_mb", r.u32(c.exports.json.rotate_mb, {0, 1u << 20})},
-                                  {"rotate_seconds", r.u32(c.exports.json.rotate_seconds, {0, 604800})},
-                                  {"gzip", r.boolean(c.exports.json.gzip)},
-                              })},
+                     // One JSON exporter (a map) or several (a list of maps).
+                     {"json", [&r, &c, json_keys](const YAML::Node& key, const YAML::Node& value,
+                                                  const std::string& path) {
+                        if (value.IsSequence()) {
+                          r.section_list<JsonExportConfig>(c.exports.json_list, json_keys)(key, value, path);
+                        } else {
+                          r.section(json_keys(c.exports.json))(key, value, path);
+                        }
+                      }},
                      {"ipfix", r.section_list<IpfixExportConfig>(c.exports.ipfix, [&r](IpfixExportConfig& x) {
                         return SchemaReader::Entries{
                             {"target", r.string(x.target)},
@@ -166,6 +177,18 @@ Result<Config> load_document(const std::string& yaml_text) {
     if (x.max_message_bytes != 0 && x.max_message_bytes < 512) {
       return make_error("export.ipfix[" + std::to_string(i) + "].max_message_bytes: " +
                         std::to_string(x.max_message_bytes) + " is below 512 (0 = the transport's default)");
+    }
+  }
+  // A list: the first is the JSON exporter --json overrides, the rest run beside it.
+  if (!cfg.exports.json_list.empty()) {
+    cfg.exports.json = cfg.exports.json_list.front();
+    cfg.exports.json_more.assign(cfg.exports.json_list.begin() + 1, cfg.exports.json_list.end());
+    cfg.exports.json_list.clear();
+    for (std::size_t i = 0; i < cfg.exports.json_more.size(); ++i) {
+      if (cfg.exports.json_more[i].path.empty()) {
+        return make_error("export.json[" + std::to_string(i + 1) + "].path: a JSON exporter in a list needs a path");
+      }
+      cfg.exports.json_more[i].enabled = true;
     }
   }
   cfg.exports.json.enabled = !cfg.exports.json.path.empty();

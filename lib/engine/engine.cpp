@@ -180,6 +180,11 @@ Result<std::unique_ptr<Engine>> Engine::build(const Config& config, std::vector<
     if (!js) return make_error(js.error());
     sinks.emplace_back("json", std::move(js.value()));
   }
+  for (std::size_t i = 0; i < c.exports.json_more.size(); ++i) {
+    auto js = JsonSink::open(c.exports.json_more[i], static_cast<std::uint16_t>(c.exports.community_id_seed));
+    if (!js) return make_error("export.json[" + std::to_string(i + 1) + "]: " + js.error());
+    sinks.emplace_back("json" + std::to_string(i + 1), std::move(js.value()));
+  }
   for (std::size_t i = 0; i < c.exports.ipfix.size(); ++i) {
     auto is = open_ipfix_sink(c.exports.ipfix[i], static_cast<std::uint16_t>(c.exports.community_id_seed));
     if (!is) return make_error("export.ipfix[" + std::to_string(i) + "] " + c.exports.ipfix[i].target + ": " + is.error());

@@ -68,6 +68,23 @@ std::string range(const U32Key& k) {
   return std::to_string(k.min) + ".." + std::to_string(k.max);
 }
 
+TEST(ConfigErrors, JsonExportersAsAList) {
+  const Result<Config> ok = load_config_text(
+      "export:\n  json:\n    - path: a.json\n    - path: /tmp/b.json\n      rotate_mb: 64\n      gzip: true\n");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->exports.json.path, "a.json");
+  EXPECT_TRUE(ok->exports.json.enabled);
+  ASSERT_EQ(ok->exports.json_more.size(), 1U);
+  EXPECT_EQ(ok->exports.json_more[0].path, "/tmp/b.json");
+  EXPECT_EQ(ok->exports.json_more[0].rotate_mb, 64U);
+  EXPECT_TRUE(ok->exports.json_more[0].gzip);
+  EXPECT_EQ(load_error("export:\n  json:\n    - path: a.json\n    - gzip: true\n"),
+            "export.json[1].path: a JSON exporter in a list needs a path");
+  EXPECT_EQ(load_error("export:\n  json:\n    - path: a.json\n    - pth: b\n"),
+            "export.json[1].pth (line 4): unknown key (did you mean 'path'?); expected one of: path, rotate_mb, "
+            "rotate_seconds, gzip");
+}
+
 TEST(ConfigErrors, IpfixExporterList) {
   const Result<Config> ok = load_config_text(
       "export:\n  ipfix:\n    - target: udp://127.0.0.1:4739\n    - target: tcp://[::1]:4739\n      mode: biflow\n"

@@ -218,6 +218,10 @@ void DnsCache::insert(std::uint8_t ip_version, const std::uint8_t* client, const
   if (same_name) {
     const std::uint64_t old = b.expires_ns[slot].load(std::memory_order_relaxed);
     b.expires_ns[slot].store(std::max(old, expires), std::memory_order_release);
+    // Workers run at their own pace: an earlier answer may arrive after a
+    // later one. The name has been valid since the earliest of them.
+    const std::uint64_t seen = b.inserted_ns[slot].load(std::memory_order_relaxed);
+    if (now_ns < seen) b.inserted_ns[slot].store(now_ns, std::memory_order_release);
     b.seq.store(s + 2, std::memory_order_release);
     return;
   }

@@ -475,6 +475,7 @@ EngineReport Engine::report() const {
     const Exporter& x = *e.exporters[i];
     r.dns_cache_hits += x.dns_cache_counters().hits.get();
     r.dns_cache_misses += x.dns_cache_counters().misses.get();
+    r.dns_cache_read_retries_exhausted += x.dns_cache_counters().read_retries_exhausted.get();
     ExporterReport xr;
     xr.name = x.name();
     for (const auto& f : e.fanouts) {

@@ -91,6 +91,7 @@ struct EngineReport {
   std::uint64_t dns_cache_insert_contended = 0;
   std::uint64_t dns_cache_hits = 0;
   std::uint64_t dns_cache_misses = 0;
+  std::uint64_t dns_cache_read_retries_exhausted = 0;  // misses because writers kept the bucket busy
   std::uint64_t name_order_waits = 0;     // record flushes that waited for another worker (capture files)
   std::uint64_t name_order_timeouts = 0;  // ...and gave up
   // --dump-streams (dump_enabled): bytes that went to files, and those that did not.

@@ -70,7 +70,8 @@ std::string app_json(const EngineReport& r) {
          ", \"updates\": " + num(r.dns_cache_updates) + ", \"evicted\": " + num(r.dns_cache_evicted) +
          ", \"expired\": " + num(r.dns_cache_expired) +
          ", \"insert_contended\": " + num(r.dns_cache_insert_contended) + ", \"hits\": " + num(r.dns_cache_hits) +
-         ", \"misses\": " + num(r.dns_cache_misses) + ", \"order_waits\": " + num(r.name_order_waits) +
+         ", \"misses\": " + num(r.dns_cache_misses) + ", \"read_retries_exhausted\": " +
+         num(r.dns_cache_read_retries_exhausted) + ", \"order_waits\": " + num(r.name_order_waits) +
          ", \"order_timeouts\": " + num(r.name_order_timeouts) + "}}";
 }
 

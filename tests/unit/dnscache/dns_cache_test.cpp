@@ -120,6 +120,20 @@ TEST_F(DnsCacheTest, SameNameRefreshesNotDuplicates) {
   EXPECT_EQ(get(client_, server_, kT0 + 150 * kS), "");
 }
 
+// Another worker's later answer can be inserted first: the same name from an
+// earlier answer arriving late makes the entry valid from that earlier time
+// (zeek__var-services-std-ports.pcap: answers in frames 211 and 239 on two
+// workers, the connection at frame 214 was named only when 211 came first).
+TEST_F(DnsCacheTest, AnEarlierAnswerArrivingLateStillNamesFlowsAfterIt) {
+  make(8);
+  put(client_, server_, "late.example.com", 300, kT0 + 90 * kS);  // the later answer, inserted first
+  EXPECT_EQ(get(client_, server_, kT0 + 10 * kS), "") << "before any answer that arrived so far";
+  put(client_, server_, "late.example.com", 300, kT0);  // the earlier one
+  EXPECT_EQ(w_.updates.get(), 1U);
+  EXPECT_EQ(get(client_, server_, kT0 + 10 * kS), "late.example.com");
+  EXPECT_EQ(get(client_, server_, kT0 + 389 * kS), "late.example.com") << "the later answer's expiry stays";
+}
+
 // A name that changes is a new version: flows that started before the second
 // answer keep the first name, later ones get the second, whatever order the
 // lookups come in (as in ndpi__alexa-app.pcap: alexa.amazon.com, then

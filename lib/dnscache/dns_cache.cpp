@@ -272,7 +272,8 @@ std::size_t DnsCache::lookup(std::uint8_t ip_version, const std::uint8_t* client
       }
     }
     std::size_t len = 0;
-    for (unsigned i = best; i < kWays; i = kWays) {
+    if (best != kWays) {
+      const unsigned i = best;
       len = static_cast<std::size_t>(b.keys[i].meta.load(std::memory_order_acquire) >> 8);
       // A torn meta could say anything: never copy more than a slot holds.
       if (len > kMaxNameLength) len = kMaxNameLength;
